@@ -1,0 +1,1 @@
+//! erlmcp benchmark harness (being built)

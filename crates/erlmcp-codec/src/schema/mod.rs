@@ -1,0 +1,1 @@
+//! MCP schema types, split by spec area. (Being filled in.)

@@ -1,0 +1,1 @@
+//! erlmcp-evidence (being built)

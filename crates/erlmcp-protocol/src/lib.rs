@@ -1,0 +1,1 @@
+//! erlmcp-protocol (being built)

@@ -1,0 +1,1 @@
+//! erlmcp-transport (being built)

@@ -1,0 +1,1 @@
+//! erlmcp (being built)
