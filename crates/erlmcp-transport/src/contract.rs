@@ -56,6 +56,18 @@ pub struct TransportInfo {
     pub max_frame_bytes: usize,
 }
 
+impl TransportInfo {
+    /// Facts about a transport of `kind` talking to `peer`, refusing inbound frames longer
+    /// than `max_frame_bytes`.
+    pub fn new(kind: TransportKind, peer: impl Into<String>, max_frame_bytes: usize) -> Self {
+        TransportInfo {
+            kind,
+            peer: peer.into(),
+            max_frame_bytes,
+        }
+    }
+}
+
 /// The inbound half of a transport.
 pub trait FrameReader: Send + 'static {
     /// The next inbound frame. `None` means the peer closed the stream (EOF).
