@@ -1,1 +1,31 @@
-//! erlmcp-protocol (being built)
+#![doc = include_str!("../README.md")]
+//!
+//! ## What this crate owns
+//! - [`session`](crate::session) (private): the driver joining a transport to a role —
+//!   reader, bounded dispatch, batching writer, cancellation, panics → -32603.
+//! - [`lifecycle`]: the initialization state machine and version negotiation.
+//! - [`server`]: registries and routing for tools, resources, templates, prompts,
+//!   completion, logging, subscriptions.
+//! - [`client`]: the handshake, typed calls, and handlers for sampling, roots, elicitation.
+//! - [`peer`]: outbound requests and notifications (monotonic ids, timeouts, progress).
+//! - [`pagination`]: opaque cursors.
+//!
+//! It never opens sockets or pipes: transports come from `erlmcp-transport`.
+
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod lifecycle;
+pub mod pagination;
+pub mod peer;
+pub mod server;
+mod session;
+
+pub use client::{Client, ClientBuilder};
+pub use config::SessionConfig;
+pub use error::{HandlerError, RequestError, SessionError};
+pub use lifecycle::Phase;
+pub use peer::{Peer, ProgressCallback, RequestOptions};
+pub use server::{
+    BuildError, RequestContext, Server, ServerBuilder, SessionSnapshot, SessionState,
+};

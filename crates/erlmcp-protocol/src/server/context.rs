@@ -1,0 +1,129 @@
+//! What a server handler gets with each request: who asked, a way to report progress and
+//! log, a cancellation signal, and requests back to the client (sampling, elicitation,
+//! roots) when the client advertised them.
+
+use std::sync::Arc;
+
+use erlmcp_codec::RequestId;
+use erlmcp_codec::schema::{
+    ClientCapabilities, CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams,
+    ElicitResult, ListRootsResult, LoggingLevel, ProgressToken, methods,
+};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::RequestError;
+use crate::peer::{Peer, RequestOptions};
+use crate::server::session::SessionState;
+
+/// The context of one request being handled by a server.
+#[derive(Clone)]
+pub struct RequestContext {
+    pub(crate) request_id: RequestId,
+    pub(crate) progress_token: Option<ProgressToken>,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) peer: Peer,
+    pub(crate) session: Arc<SessionState>,
+}
+
+impl std::fmt::Debug for RequestContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestContext")
+            .field("request_id", &self.request_id)
+            .field("session", &self.session.id())
+            .finish()
+    }
+}
+
+impl RequestContext {
+    /// The id of the request being handled.
+    pub fn request_id(&self) -> &RequestId {
+        &self.request_id
+    }
+
+    /// The id of the session (unique within this server process).
+    pub fn session_id(&self) -> u64 {
+        self.session.id()
+    }
+
+    /// True once the client cancelled the request (or the session ended).
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    /// Completes when the request is cancelled; `select!` on it in long handlers.
+    /// (Handlers are also dropped on cancellation, so this is only needed for cleanup.)
+    pub async fn cancelled(&self) {
+        self.cancel.cancelled().await;
+    }
+
+    /// The client's declared capabilities.
+    pub fn client_capabilities(&self) -> Option<ClientCapabilities> {
+        self.session.client_capabilities()
+    }
+
+    /// Sends `notifications/progress` if the client asked for progress on this request
+    /// (it set `_meta.progressToken`); otherwise does nothing.
+    pub async fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
+        let Some(token) = &self.progress_token else {
+            return;
+        };
+        let mut params = json!({"progressToken": token, "progress": progress});
+        if let Some(total) = total {
+            params["total"] = json!(total);
+        }
+        if let Some(message) = message {
+            params["message"] = json!(message);
+        }
+        let _ = self
+            .peer
+            .notify(methods::NOTIFICATIONS_PROGRESS, params)
+            .await;
+    }
+
+    /// Sends `notifications/message` if `level` is at or above the session's log level.
+    pub async fn log(&self, level: LoggingLevel, logger: Option<&str>, data: Value) {
+        self.session.log(&self.peer, level, logger, data).await;
+    }
+
+    /// Asks the client's LLM for a completion (`sampling/createMessage`).
+    pub async fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+    ) -> Result<CreateMessageResult, RequestError> {
+        let caps = self.client_capabilities().unwrap_or_default();
+        if caps.sampling.is_none() {
+            return Err(RequestError::CapabilityMissing("sampling"));
+        }
+        self.peer
+            .request(methods::SAMPLING_CREATE_MESSAGE, params, RequestOptions::default())
+            .await
+    }
+
+    /// Asks the user for input through the client (`elicitation/create`).
+    pub async fn elicit(&self, params: ElicitRequestParams) -> Result<ElicitResult, RequestError> {
+        let caps = self.client_capabilities().unwrap_or_default();
+        if caps.elicitation.is_none() {
+            return Err(RequestError::CapabilityMissing("elicitation"));
+        }
+        self.peer
+            .request(methods::ELICITATION_CREATE, params, RequestOptions::default())
+            .await
+    }
+
+    /// Asks the client for its roots (`roots/list`).
+    pub async fn list_roots(&self) -> Result<ListRootsResult, RequestError> {
+        let caps = self.client_capabilities().unwrap_or_default();
+        if caps.roots.is_none() {
+            return Err(RequestError::CapabilityMissing("roots"));
+        }
+        self.peer
+            .request(methods::ROOTS_LIST, json!({}), RequestOptions::default())
+            .await
+    }
+
+    /// The raw peer handle, for requests this type has no method for.
+    pub fn peer(&self) -> &Peer {
+        &self.peer
+    }
+}

@@ -1,0 +1,506 @@
+//! The server engine: a [`Server`] holds tools, resources, prompts and a completion hook,
+//! and serves any number of sessions, each on its own transport.
+//!
+//! Build one with [`ServerBuilder`], then call [`Server::serve`] once per connection.
+//! Registries can change at runtime ([`Server::add_tool`], …); every initialized session is
+//! then told with the matching `notifications/*/list_changed`.
+
+pub mod context;
+pub mod prompts;
+pub mod resources;
+pub(crate) mod session;
+pub mod tools;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use erlmcp_codec::schema::{
+    CallToolResult, CompleteRequestParams, CompleteResult, GetPromptResult, Implementation,
+    InitializeResult, JsonObject, Prompt, ProtocolVersion, ReadResourceResult, Resource,
+    ResourceTemplate, ServerCapabilities, Tool, methods,
+};
+use erlmcp_transport::Transport;
+use parking_lot::{Mutex, RwLock};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::SessionConfig;
+use crate::error::{HandlerError, SessionError};
+use crate::peer::Peer;
+use crate::session::{SessionStats, new_peer, run_session};
+
+pub use context::RequestContext;
+pub use prompts::{CompletionHandler, PromptArgs, PromptHandler};
+pub use resources::{ResourceHandler, TemplateVars};
+pub use session::SessionState;
+pub use tools::{ToolFuture, ToolHandler};
+
+use prompts::PromptRegistry;
+use resources::ResourceRegistry;
+use tools::{ToolRegistry, TypedTool};
+
+/// Default cap on resource subscriptions per session.
+pub const DEFAULT_MAX_SUBSCRIPTIONS: usize = 1000;
+
+/// Handshake-era versions this server speaks, newest last.
+pub const SUPPORTED_VERSIONS: &[ProtocolVersion] = &[
+    ProtocolVersion::V2024_11_05,
+    ProtocolVersion::V2025_03_26,
+    ProtocolVersion::V2025_06_18,
+    ProtocolVersion::V2025_11_25,
+];
+
+pub(crate) struct LiveSession {
+    state: Arc<SessionState>,
+    peer: Peer,
+    stats: Arc<SessionStats>,
+    shutdown: CancellationToken,
+}
+
+pub(crate) struct ServerCore {
+    info: Implementation,
+    instructions: Option<String>,
+    pub(crate) config: SessionConfig,
+    pub(crate) supported_versions: &'static [ProtocolVersion],
+    pub(crate) max_subscriptions: usize,
+    pub(crate) tools: RwLock<ToolRegistry>,
+    pub(crate) resources: RwLock<ResourceRegistry>,
+    pub(crate) prompts: RwLock<PromptRegistry>,
+    pub(crate) completion: Option<Arc<dyn CompletionHandler>>,
+    pub(crate) on_roots_changed: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+    logging: bool,
+    pub(crate) sessions: Mutex<HashMap<u64, LiveSession>>,
+    next_session: AtomicU64,
+}
+
+impl ServerCore {
+    pub(crate) fn has_tools(&self) -> bool {
+        !self.tools.read().is_empty()
+    }
+
+    pub(crate) fn has_resources(&self) -> bool {
+        !self.resources.read().is_empty()
+    }
+
+    pub(crate) fn has_prompts(&self) -> bool {
+        !self.prompts.read().is_empty()
+    }
+
+    fn capabilities(&self) -> ServerCapabilities {
+        let mut caps = json!({});
+        if self.has_tools() {
+            caps["tools"] = json!({"listChanged": true});
+        }
+        if self.has_resources() {
+            caps["resources"] = json!({"subscribe": true, "listChanged": true});
+        }
+        if self.has_prompts() {
+            caps["prompts"] = json!({"listChanged": true});
+        }
+        if self.completion.is_some() {
+            caps["completions"] = json!({});
+        }
+        if self.logging {
+            caps["logging"] = json!({});
+        }
+        serde_json::from_value(caps).unwrap_or_default()
+    }
+
+    pub(crate) fn initialize_result(&self, version: ProtocolVersion) -> InitializeResult {
+        let mut result = InitializeResult::new(version, self.capabilities(), self.info.clone());
+        result.instructions = self.instructions.clone();
+        result
+    }
+}
+
+/// An MCP server. Cheap to clone; all clones share registries and sessions.
+#[derive(Clone)]
+pub struct Server {
+    core: Arc<ServerCore>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("name", &self.core.info.name)
+            .field("sessions", &self.core.sessions.lock().len())
+            .finish()
+    }
+}
+
+/// A snapshot of one live session, for introspection.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SessionSnapshot {
+    /// Session id.
+    pub id: u64,
+    /// Lifecycle phase name.
+    pub phase: &'static str,
+    /// Negotiated protocol version.
+    pub protocol_version: Option<&'static str>,
+    /// Resource subscriptions held.
+    pub subscriptions: usize,
+    /// Inbound requests being handled.
+    pub in_flight: usize,
+    /// Outbound requests waiting for the client.
+    pub pending_outbound: usize,
+}
+
+impl Server {
+    /// Starts building a server with the given name and version.
+    pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ServerBuilder {
+        ServerBuilder::new(name, version)
+    }
+
+    /// Serves one session on `transport` until the peer disconnects, the init timeout
+    /// passes without `initialize`, or [`Server::shutdown_session`] is called.
+    pub fn serve<T: Transport>(&self, transport: T) -> impl Future<Output = Result<(), SessionError>> + Send + 'static {
+        let core = self.core.clone();
+        let id = core.next_session.fetch_add(1, Ordering::Relaxed) + 1;
+        let config = core.config.clone();
+        let (peer, outbound) = new_peer(&config);
+        let state = Arc::new(SessionState::new(id));
+        let stats = Arc::new(SessionStats::default());
+        let shutdown = CancellationToken::new();
+        core.sessions.lock().insert(
+            id,
+            LiveSession {
+                state: state.clone(),
+                peer: peer.clone(),
+                stats: stats.clone(),
+                shutdown: shutdown.clone(),
+            },
+        );
+        let role = Arc::new(session::ServerSession {
+            core,
+            state,
+            peer: peer.clone(),
+        });
+        run_session(transport, role, peer, outbound, config, stats, shutdown)
+    }
+
+    /// Ends one session (its transport is closed after queued answers are flushed).
+    pub fn shutdown_session(&self, id: u64) -> bool {
+        match self.core.sessions.lock().get(&id) {
+            Some(live) => {
+                live.shutdown.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Ends every session.
+    pub fn shutdown_all(&self) {
+        for live in self.core.sessions.lock().values() {
+            live.shutdown.cancel();
+        }
+    }
+
+    /// Number of live sessions.
+    pub fn session_count(&self) -> usize {
+        self.core.sessions.lock().len()
+    }
+
+    /// A snapshot of every live session.
+    pub fn sessions(&self) -> Vec<SessionSnapshot> {
+        let sessions = self.core.sessions.lock();
+        let mut out: Vec<SessionSnapshot> = sessions
+            .values()
+            .map(|live| SessionSnapshot {
+                id: live.state.id(),
+                phase: live.state.phase().as_str(),
+                protocol_version: live.state.protocol_version().map(|v| v.as_str()),
+                subscriptions: live.state.subscription_count(),
+                in_flight: live.stats.in_flight(),
+                pending_outbound: live.peer.pending_requests(),
+            })
+            .collect();
+        out.sort_by_key(|s| s.id);
+        out
+    }
+
+    /// Sends `notifications/resources/updated` to every session subscribed to `uri`.
+    /// Returns how many sessions were notified. A session whose queue is full misses
+    /// the update rather than holding up the others.
+    pub fn notify_resource_updated(&self, uri: &str) -> usize {
+        let targets: Vec<Peer> = self
+            .core
+            .sessions
+            .lock()
+            .values()
+            .filter(|live| live.state.is_subscribed(uri))
+            .map(|live| live.peer.clone())
+            .collect();
+        targets
+            .iter()
+            .filter(|peer| peer.try_notify(methods::NOTIFICATIONS_RESOURCES_UPDATED, json!({"uri": uri})))
+            .count()
+    }
+
+    fn broadcast(&self, method: &str) -> usize {
+        let targets: Vec<Peer> = self
+            .core
+            .sessions
+            .lock()
+            .values()
+            .filter(|live| live.state.is_operational())
+            .map(|live| live.peer.clone())
+            .collect();
+        targets.iter().filter(|peer| peer.try_notify(method, json!({}))).count()
+    }
+
+    /// Adds (or replaces) a tool at runtime and tells every session.
+    pub fn add_tool<F, Fut>(&self, tool: Tool, handler: F) -> Result<(), String>
+    where
+        F: Fn(JsonObject, RequestContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CallToolResult, HandlerError>> + Send + 'static,
+    {
+        self.core.tools.write().insert(tool, Arc::new(handler))?;
+        self.broadcast(methods::NOTIFICATIONS_TOOLS_LIST_CHANGED);
+        Ok(())
+    }
+
+    /// Removes a tool at runtime and tells every session.
+    pub fn remove_tool(&self, name: &str) -> bool {
+        let removed = self.core.tools.write().remove(name);
+        if removed {
+            self.broadcast(methods::NOTIFICATIONS_TOOLS_LIST_CHANGED);
+        }
+        removed
+    }
+
+    /// Adds (or replaces) a resource at runtime and tells every session.
+    pub fn add_resource<F, Fut>(&self, resource: Resource, handler: F)
+    where
+        F: Fn(String, TemplateVars, RequestContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<ReadResourceResult, HandlerError>> + Send + 'static,
+    {
+        self.core.resources.write().insert(resource, Arc::new(handler));
+        self.broadcast(methods::NOTIFICATIONS_RESOURCES_LIST_CHANGED);
+    }
+
+    /// Removes a resource at runtime and tells every session.
+    pub fn remove_resource(&self, uri: &str) -> bool {
+        let removed = self.core.resources.write().remove(uri);
+        if removed {
+            self.broadcast(methods::NOTIFICATIONS_RESOURCES_LIST_CHANGED);
+        }
+        removed
+    }
+
+    /// Adds (or replaces) a prompt at runtime and tells every session.
+    pub fn add_prompt<F, Fut>(&self, prompt: Prompt, handler: F)
+    where
+        F: Fn(PromptArgs, RequestContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<GetPromptResult, HandlerError>> + Send + 'static,
+    {
+        self.core.prompts.write().insert(prompt, Arc::new(handler));
+        self.broadcast(methods::NOTIFICATIONS_PROMPTS_LIST_CHANGED);
+    }
+
+    /// Removes a prompt at runtime and tells every session.
+    pub fn remove_prompt(&self, name: &str) -> bool {
+        let removed = self.core.prompts.write().remove(name);
+        if removed {
+            self.broadcast(methods::NOTIFICATIONS_PROMPTS_LIST_CHANGED);
+        }
+        removed
+    }
+
+    /// Sends `notifications/message` to every initialized session whose log level admits it.
+    pub async fn log(&self, level: erlmcp_codec::schema::LoggingLevel, logger: Option<&str>, data: serde_json::Value) {
+        let targets: Vec<(Arc<SessionState>, Peer)> = self
+            .core
+            .sessions
+            .lock()
+            .values()
+            .filter(|live| live.state.is_operational())
+            .map(|live| (live.state.clone(), live.peer.clone()))
+            .collect();
+        for (state, peer) in targets {
+            state.log(&peer, level, logger, data.clone()).await;
+        }
+    }
+}
+
+/// Builds a [`Server`].
+pub struct ServerBuilder {
+    info: Implementation,
+    instructions: Option<String>,
+    config: SessionConfig,
+    max_subscriptions: usize,
+    tools: ToolRegistry,
+    resources: ResourceRegistry,
+    prompts: PromptRegistry,
+    completion: Option<Arc<dyn CompletionHandler>>,
+    on_roots_changed: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+    logging: bool,
+    errors: Vec<String>,
+}
+
+/// A server definition that could not be built (e.g. a tool schema that does not compile).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid server definition: {}", .problems.join("; "))]
+pub struct BuildError {
+    /// Every problem found.
+    pub problems: Vec<String>,
+}
+
+impl ServerBuilder {
+    fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        ServerBuilder {
+            info: Implementation::new(name, version),
+            instructions: None,
+            config: SessionConfig::default(),
+            max_subscriptions: DEFAULT_MAX_SUBSCRIPTIONS,
+            tools: ToolRegistry::default(),
+            resources: ResourceRegistry::default(),
+            prompts: PromptRegistry::default(),
+            completion: None,
+            on_roots_changed: None,
+            logging: true,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Sets `serverInfo` fields beyond name and version (title, icons, website).
+    pub fn info(mut self, info: Implementation) -> Self {
+        self.info = info;
+        self
+    }
+
+    /// Sets the `instructions` returned by `initialize`.
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.instructions = Some(instructions.into());
+        self
+    }
+
+    /// Sets session limits and timeouts.
+    pub fn config(mut self, config: SessionConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Caps resource subscriptions per session (default 1000).
+    pub fn max_subscriptions(mut self, max: usize) -> Self {
+        self.max_subscriptions = max;
+        self
+    }
+
+    /// Whether to advertise the `logging` capability (default true).
+    pub fn logging(mut self, enabled: bool) -> Self {
+        self.logging = enabled;
+        self
+    }
+
+    /// Registers a tool whose handler takes the raw argument object:
+    /// `|args, ctx| async move { Ok(CallToolResult::text("…")) }`.
+    pub fn tool<F, Fut>(self, tool: Tool, handler: F) -> Self
+    where
+        F: Fn(JsonObject, RequestContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CallToolResult, HandlerError>> + Send + 'static,
+    {
+        self.tool_handler(tool, handler)
+    }
+
+    /// Registers a tool with any [`ToolHandler`] implementation.
+    pub fn tool_handler(mut self, tool: Tool, handler: impl ToolHandler) -> Self {
+        if let Err(e) = self.tools.insert(tool, Arc::new(handler)) {
+            self.errors.push(e);
+        }
+        self
+    }
+
+    /// Registers a tool whose handler takes typed arguments.
+    pub fn typed_tool<A, F, Fut>(mut self, tool: Tool, handler: F) -> Self
+    where
+        A: DeserializeOwned + Send + 'static,
+        F: Fn(A, RequestContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CallToolResult, HandlerError>> + Send + 'static,
+    {
+        if let Err(e) = self.tools.insert(tool, Arc::new(TypedTool::new(handler))) {
+            self.errors.push(e);
+        }
+        self
+    }
+
+    /// Registers a resource: `|uri, vars, ctx| async move { Ok(ReadResourceResult::new(…)) }`.
+    pub fn resource<F, Fut>(self, resource: Resource, handler: F) -> Self
+    where
+        F: Fn(String, TemplateVars, RequestContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<ReadResourceResult, HandlerError>> + Send + 'static,
+    {
+        self.resource_handler(resource, handler)
+    }
+
+    /// Registers a resource with any [`ResourceHandler`] implementation.
+    pub fn resource_handler(mut self, resource: Resource, handler: impl ResourceHandler) -> Self {
+        self.resources.insert(resource, Arc::new(handler));
+        self
+    }
+
+    /// Registers a resource template (RFC 6570); the handler gets the matched variables.
+    pub fn resource_template<F, Fut>(mut self, template: ResourceTemplate, handler: F) -> Self
+    where
+        F: Fn(String, TemplateVars, RequestContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<ReadResourceResult, HandlerError>> + Send + 'static,
+    {
+        if let Err(e) = self.resources.insert_template(template, Arc::new(handler)) {
+            self.errors.push(e);
+        }
+        self
+    }
+
+    /// Registers a prompt: `|args, ctx| async move { Ok(GetPromptResult::new(…)) }`.
+    pub fn prompt<F, Fut>(mut self, prompt: Prompt, handler: F) -> Self
+    where
+        F: Fn(PromptArgs, RequestContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<GetPromptResult, HandlerError>> + Send + 'static,
+    {
+        self.prompts.insert(prompt, Arc::new(handler));
+        self
+    }
+
+    /// Sets the `completion/complete` handler.
+    pub fn completion<F, Fut>(mut self, handler: F) -> Self
+    where
+        F: Fn(CompleteRequestParams, RequestContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CompleteResult, HandlerError>> + Send + 'static,
+    {
+        self.completion = Some(Arc::new(handler));
+        self
+    }
+
+    /// Called with the session id when a client sends `notifications/roots/list_changed`.
+    pub fn on_roots_list_changed(mut self, callback: impl Fn(u64) + Send + Sync + 'static) -> Self {
+        self.on_roots_changed = Some(Arc::new(callback));
+        self
+    }
+
+    /// Builds the server, or lists every definition problem.
+    pub fn build(self) -> Result<Server, BuildError> {
+        if !self.errors.is_empty() {
+            return Err(BuildError { problems: self.errors });
+        }
+        Ok(Server {
+            core: Arc::new(ServerCore {
+                info: self.info,
+                instructions: self.instructions,
+                config: self.config,
+                supported_versions: SUPPORTED_VERSIONS,
+                max_subscriptions: self.max_subscriptions,
+                tools: RwLock::new(self.tools),
+                resources: RwLock::new(self.resources),
+                prompts: RwLock::new(self.prompts),
+                completion: self.completion,
+                on_roots_changed: self.on_roots_changed,
+                logging: self.logging,
+                sessions: Mutex::new(HashMap::new()),
+                next_session: AtomicU64::new(0),
+            }),
+        })
+    }
+}

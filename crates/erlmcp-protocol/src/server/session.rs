@@ -1,0 +1,436 @@
+//! One server session: its lifecycle phase, what the client declared, its log level and
+//! subscriptions, and the routing of every request to the server's registries.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use erlmcp_codec::schema::{
+    CallToolRequestParams, ClientCapabilities, CompleteRequestParams, GetPromptRequestParams,
+    Implementation, InitializeRequestParams, LoggingLevel, PaginatedRequestParams,
+    ProtocolVersion, ReadResourceRequestParams, SetLevelRequestParams, SubscribeRequestParams,
+    UnsubscribeRequestParams, methods,
+};
+use erlmcp_codec::{ErrorObject, Notification, Request};
+use parking_lot::Mutex;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+
+use crate::error::HandlerError;
+use crate::lifecycle::{self, Phase};
+use crate::pagination::paginate;
+use crate::peer::Peer;
+use crate::server::ServerCore;
+use crate::server::context::RequestContext;
+use crate::session::{Dispatch, RequestScope, SessionRole};
+
+/// Per-session state shared between the session's role and its request contexts.
+pub struct SessionState {
+    id: u64,
+    inner: Mutex<SessionInner>,
+}
+
+struct SessionInner {
+    phase: Phase,
+    version: Option<ProtocolVersion>,
+    client_info: Option<Implementation>,
+    client_capabilities: Option<ClientCapabilities>,
+    log_level: LoggingLevel,
+    subscriptions: HashSet<String>,
+}
+
+impl std::fmt::Debug for SessionState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let inner = self.inner.lock();
+        f.debug_struct("SessionState")
+            .field("id", &self.id)
+            .field("phase", &inner.phase)
+            .field("version", &inner.version)
+            .finish()
+    }
+}
+
+impl SessionState {
+    pub(crate) fn new(id: u64) -> Self {
+        SessionState {
+            id,
+            inner: Mutex::new(SessionInner {
+                phase: Phase::AwaitingInitialize,
+                version: None,
+                client_info: None,
+                client_capabilities: None,
+                log_level: LoggingLevel::Info,
+                subscriptions: HashSet::new(),
+            }),
+        }
+    }
+
+    /// The session id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The current lifecycle phase.
+    pub fn phase(&self) -> Phase {
+        self.inner.lock().phase
+    }
+
+    /// The negotiated protocol version, once initialized.
+    pub fn protocol_version(&self) -> Option<ProtocolVersion> {
+        self.inner.lock().version
+    }
+
+    /// The client's `clientInfo`, once initialized.
+    pub fn client_info(&self) -> Option<Implementation> {
+        self.inner.lock().client_info.clone()
+    }
+
+    /// The client's capabilities, once initialized.
+    pub fn client_capabilities(&self) -> Option<ClientCapabilities> {
+        self.inner.lock().client_capabilities.clone()
+    }
+
+    /// Number of resource subscriptions the session holds.
+    pub fn subscription_count(&self) -> usize {
+        self.inner.lock().subscriptions.len()
+    }
+
+    pub(crate) fn is_subscribed(&self, uri: &str) -> bool {
+        let inner = self.inner.lock();
+        inner.phase.is_initialized() && inner.subscriptions.contains(uri)
+    }
+
+    pub(crate) fn is_operational(&self) -> bool {
+        self.inner.lock().phase.is_initialized()
+    }
+
+    pub(crate) async fn log(&self, peer: &Peer, level: LoggingLevel, logger: Option<&str>, data: Value) {
+        if level < self.inner.lock().log_level {
+            return;
+        }
+        let mut params = json!({"level": level, "data": data});
+        if let Some(logger) = logger {
+            params["logger"] = json!(logger);
+        }
+        let _ = peer.notify(methods::NOTIFICATIONS_MESSAGE, params).await;
+    }
+
+    fn close(&self) {
+        let mut inner = self.inner.lock();
+        inner.phase = Phase::Closed;
+        inner.subscriptions.clear();
+    }
+}
+
+/// The server role of one session.
+pub(crate) struct ServerSession {
+    pub(crate) core: Arc<ServerCore>,
+    pub(crate) state: Arc<SessionState>,
+    pub(crate) peer: Peer,
+}
+
+fn parse_params<T: DeserializeOwned>(params: Option<Value>) -> Result<T, ErrorObject> {
+    let value = params.unwrap_or_else(|| Value::Object(Map::new()));
+    if !value.is_object() {
+        return Err(HandlerError::invalid_params("params must be an object").to_error_object());
+    }
+    serde_json::from_value(value)
+        .map_err(|e| HandlerError::invalid_params(format!("invalid params: {e}")).to_error_object())
+}
+
+fn to_value<T: Serialize>(result: &T) -> Result<Value, ErrorObject> {
+    serde_json::to_value(result)
+        .map_err(|e| HandlerError::internal(format!("result not serialisable: {e}")).to_error_object())
+}
+
+fn reply<T: Serialize>(result: Result<T, HandlerError>) -> Dispatch {
+    Dispatch::Reply(result.map_err(|e| e.to_error_object()).and_then(|r| to_value(&r)))
+}
+
+impl ServerSession {
+    fn context(&self, scope: &RequestScope, params: Option<&Value>) -> RequestContext {
+        let progress_token = params
+            .and_then(|p| p.get("_meta"))
+            .and_then(|m| m.get("progressToken"))
+            .and_then(erlmcp_codec::RequestId::from_value);
+        RequestContext {
+            request_id: scope.id.clone(),
+            progress_token,
+            cancel: scope.cancel.clone(),
+            peer: self.peer.clone(),
+            session: self.state.clone(),
+        }
+    }
+
+    fn initialize(&self, params: Option<Value>) -> Dispatch {
+        let params: InitializeRequestParams = match parse_params(params) {
+            Ok(p) => p,
+            Err(e) => return Dispatch::Reply(Err(e)),
+        };
+        let negotiated = match lifecycle::negotiate(&params.protocol_version, self.core.supported_versions) {
+            Ok(n) => n,
+            Err(e) => return Dispatch::Reply(Err(e)),
+        };
+        let version = negotiated.version();
+        {
+            let mut inner = self.state.inner.lock();
+            inner.phase = Phase::Initializing;
+            inner.version = Some(version);
+            inner.client_info = Some(params.client_info);
+            inner.client_capabilities = Some(params.capabilities);
+        }
+        tracing::debug!(session = self.state.id, version = version.as_str(), "session initialized");
+        Dispatch::Reply(to_value(&self.core.initialize_result(version)))
+    }
+
+    fn route(&self, request: Request, scope: RequestScope) -> Dispatch {
+        let core = &self.core;
+        let method = request.method.as_str();
+        match method {
+            methods::TOOLS_LIST if !core.has_tools() => self.not_offered(method),
+            methods::TOOLS_LIST => {
+                let params: PaginatedRequestParams = match parse_params(request.params) {
+                    Ok(p) => p,
+                    Err(e) => return Dispatch::Reply(Err(e)),
+                };
+                let tools = core.tools.read();
+                reply(paginate(tools.list(), params.cursor.as_deref(), core.config.page_size).map(|page| {
+                    json!({"tools": page.items, "nextCursor": page.next_cursor})
+                }).map(strip_null_cursor))
+            }
+            methods::TOOLS_CALL if !core.has_tools() => self.not_offered(method),
+            methods::TOOLS_CALL => {
+                let ctx = self.context(&scope, request.params.as_ref());
+                let params: CallToolRequestParams = match parse_params(request.params) {
+                    Ok(p) => p,
+                    Err(e) => return Dispatch::Reply(Err(e)),
+                };
+                let Some(tool) = core.tools.read().get(&params.name) else {
+                    return Dispatch::Reply(Err(HandlerError::InvalidParams {
+                        message: format!("unknown tool: {}", params.name),
+                        data: Some(json!({"name": params.name})),
+                    }
+                    .to_error_object()));
+                };
+                let arguments = params.arguments.unwrap_or_default();
+                Dispatch::Spawn(Box::pin(async move {
+                    let args_value = Value::Object(arguments);
+                    if let Err(problems) = tool.validate_input(&args_value) {
+                        let result = erlmcp_codec::schema::CallToolResult::error_text(format!(
+                            "invalid arguments for tool `{}`: {problems}",
+                            tool.tool.name
+                        ));
+                        return serde_json::to_value(result).map_err(|e| HandlerError::internal(e.to_string()));
+                    }
+                    let Value::Object(arguments) = args_value else {
+                        return Err(HandlerError::internal("arguments are not an object"));
+                    };
+                    let result = tool.handler.call(arguments, ctx).await?;
+                    tool.validate_output(&result)?;
+                    serde_json::to_value(result).map_err(|e| HandlerError::internal(e.to_string()))
+                }))
+            }
+            methods::RESOURCES_LIST if !core.has_resources() => self.not_offered(method),
+            methods::RESOURCES_LIST => {
+                let params: PaginatedRequestParams = match parse_params(request.params) {
+                    Ok(p) => p,
+                    Err(e) => return Dispatch::Reply(Err(e)),
+                };
+                let resources = core.resources.read();
+                reply(paginate(resources.list(), params.cursor.as_deref(), core.config.page_size).map(|page| {
+                    json!({"resources": page.items, "nextCursor": page.next_cursor})
+                }).map(strip_null_cursor))
+            }
+            methods::RESOURCES_TEMPLATES_LIST if !core.has_resources() => self.not_offered(method),
+            methods::RESOURCES_TEMPLATES_LIST => {
+                let params: PaginatedRequestParams = match parse_params(request.params) {
+                    Ok(p) => p,
+                    Err(e) => return Dispatch::Reply(Err(e)),
+                };
+                let templates = core.resources.read().templates();
+                reply(paginate(&templates, params.cursor.as_deref(), core.config.page_size).map(|page| {
+                    json!({"resourceTemplates": page.items, "nextCursor": page.next_cursor})
+                }).map(strip_null_cursor))
+            }
+            methods::RESOURCES_READ if !core.has_resources() => self.not_offered(method),
+            methods::RESOURCES_READ => {
+                let ctx = self.context(&scope, request.params.as_ref());
+                let params: ReadResourceRequestParams = match parse_params(request.params) {
+                    Ok(p) => p,
+                    Err(e) => return Dispatch::Reply(Err(e)),
+                };
+                let resolved = core.resources.read().resolve(&params.uri);
+                match resolved {
+                    Err(e) => reply::<Value>(Err(e)),
+                    Ok(None) => reply::<Value>(Err(HandlerError::ResourceNotFound { uri: params.uri })),
+                    Ok(Some((handler, vars))) => Dispatch::Spawn(Box::pin(async move {
+                        let result = handler.read(params.uri, vars, ctx).await?;
+                        serde_json::to_value(result).map_err(|e| HandlerError::internal(e.to_string()))
+                    })),
+                }
+            }
+            methods::RESOURCES_SUBSCRIBE if !core.has_resources() => self.not_offered(method),
+            methods::RESOURCES_SUBSCRIBE => {
+                let params: SubscribeRequestParams = match parse_params(request.params) {
+                    Ok(p) => p,
+                    Err(e) => return Dispatch::Reply(Err(e)),
+                };
+                let known = matches!(core.resources.read().resolve(&params.uri), Ok(Some(_)));
+                if !known {
+                    return reply::<Value>(Err(HandlerError::ResourceNotFound { uri: params.uri }));
+                }
+                let mut inner = self.state.inner.lock();
+                if !inner.subscriptions.contains(&params.uri)
+                    && inner.subscriptions.len() >= core.max_subscriptions
+                {
+                    return reply::<Value>(Err(HandlerError::InvalidParams {
+                        message: "subscription limit reached".into(),
+                        data: Some(json!({"limit": core.max_subscriptions})),
+                    }));
+                }
+                inner.subscriptions.insert(params.uri);
+                Dispatch::Reply(Ok(json!({})))
+            }
+            methods::RESOURCES_UNSUBSCRIBE if !core.has_resources() => self.not_offered(method),
+            methods::RESOURCES_UNSUBSCRIBE => {
+                let params: UnsubscribeRequestParams = match parse_params(request.params) {
+                    Ok(p) => p,
+                    Err(e) => return Dispatch::Reply(Err(e)),
+                };
+                self.state.inner.lock().subscriptions.remove(&params.uri);
+                Dispatch::Reply(Ok(json!({})))
+            }
+            methods::PROMPTS_LIST if !core.has_prompts() => self.not_offered(method),
+            methods::PROMPTS_LIST => {
+                let params: PaginatedRequestParams = match parse_params(request.params) {
+                    Ok(p) => p,
+                    Err(e) => return Dispatch::Reply(Err(e)),
+                };
+                let prompts = core.prompts.read();
+                reply(paginate(prompts.list(), params.cursor.as_deref(), core.config.page_size).map(|page| {
+                    json!({"prompts": page.items, "nextCursor": page.next_cursor})
+                }).map(strip_null_cursor))
+            }
+            methods::PROMPTS_GET if !core.has_prompts() => self.not_offered(method),
+            methods::PROMPTS_GET => {
+                let ctx = self.context(&scope, request.params.as_ref());
+                let params: GetPromptRequestParams = match parse_params(request.params) {
+                    Ok(p) => p,
+                    Err(e) => return Dispatch::Reply(Err(e)),
+                };
+                let arguments = params.arguments.unwrap_or_default().into_iter().collect();
+                match core.prompts.read().resolve(&params.name, &arguments) {
+                    Err(e) => reply::<Value>(Err(e)),
+                    Ok(handler) => Dispatch::Spawn(Box::pin(async move {
+                        let result = handler.get(arguments, ctx).await?;
+                        serde_json::to_value(result).map_err(|e| HandlerError::internal(e.to_string()))
+                    })),
+                }
+            }
+            methods::COMPLETION_COMPLETE => {
+                let Some(handler) = core.completion.clone() else {
+                    return self.not_offered(method);
+                };
+                let ctx = self.context(&scope, request.params.as_ref());
+                let params: CompleteRequestParams = match parse_params(request.params) {
+                    Ok(p) => p,
+                    Err(e) => return Dispatch::Reply(Err(e)),
+                };
+                Dispatch::Spawn(Box::pin(async move {
+                    let result = handler.complete(params, ctx).await?;
+                    serde_json::to_value(result).map_err(|e| HandlerError::internal(e.to_string()))
+                }))
+            }
+            methods::LOGGING_SET_LEVEL => {
+                let params: SetLevelRequestParams = match parse_params(request.params) {
+                    Ok(p) => p,
+                    Err(e) => return Dispatch::Reply(Err(e)),
+                };
+                self.state.inner.lock().log_level = params.level;
+                Dispatch::Reply(Ok(json!({})))
+            }
+            _ => Dispatch::Reply(Err(lifecycle::method_not_found(self.state.phase(), method))),
+        }
+    }
+
+    fn not_offered(&self, method: &str) -> Dispatch {
+        Dispatch::Reply(Err(lifecycle::method_not_found(self.state.phase(), method)))
+    }
+}
+
+fn strip_null_cursor(mut value: Value) -> Value {
+    if let Value::Object(map) = &mut value {
+        if map.get("nextCursor") == Some(&Value::Null) {
+            map.remove("nextCursor");
+        }
+    }
+    value
+}
+
+/// Methods a client may send that this engine knows (used to tell "not yet" from
+/// "never" before initialization).
+fn is_known_client_method(method: &str) -> bool {
+    matches!(
+        method,
+        methods::TOOLS_LIST
+            | methods::TOOLS_CALL
+            | methods::RESOURCES_LIST
+            | methods::RESOURCES_TEMPLATES_LIST
+            | methods::RESOURCES_READ
+            | methods::RESOURCES_SUBSCRIBE
+            | methods::RESOURCES_UNSUBSCRIBE
+            | methods::PROMPTS_LIST
+            | methods::PROMPTS_GET
+            | methods::COMPLETION_COMPLETE
+            | methods::LOGGING_SET_LEVEL
+            | methods::TASKS_GET
+            | methods::TASKS_RESULT
+            | methods::TASKS_LIST
+            | methods::TASKS_CANCEL
+    )
+}
+
+impl SessionRole for ServerSession {
+    fn on_request(&self, request: Request, scope: RequestScope) -> Dispatch {
+        let phase = self.state.phase();
+        match request.method.as_str() {
+            methods::PING => Dispatch::Reply(Ok(json!({}))),
+            methods::INITIALIZE if phase == Phase::AwaitingInitialize => self.initialize(request.params),
+            methods::INITIALIZE => Dispatch::Reply(Err(lifecycle::phase_error(phase, methods::INITIALIZE))),
+            method if !phase.is_initialized() => {
+                if is_known_client_method(method) {
+                    Dispatch::Reply(Err(lifecycle::phase_error(phase, method)))
+                } else {
+                    Dispatch::Reply(Err(lifecycle::method_not_found(phase, method)))
+                }
+            }
+            _ => self.route(request, scope),
+        }
+    }
+
+    fn on_notification(&self, notification: Notification) {
+        match notification.method.as_str() {
+            methods::NOTIFICATIONS_INITIALIZED => {
+                let mut inner = self.state.inner.lock();
+                if inner.phase == Phase::Initializing {
+                    inner.phase = Phase::Operational;
+                }
+            }
+            methods::NOTIFICATIONS_ROOTS_LIST_CHANGED => {
+                if let Some(callback) = &self.core.on_roots_changed {
+                    callback(self.state.id);
+                }
+            }
+            other => tracing::trace!(method = other, "notification ignored"),
+        }
+    }
+
+    fn awaiting_initialize(&self) -> bool {
+        !self.state.phase().is_initialized()
+    }
+
+    fn on_closed(&self) {
+        self.state.close();
+        self.core.sessions.lock().remove(&self.state.id);
+    }
+}

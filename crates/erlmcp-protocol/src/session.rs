@@ -1,0 +1,359 @@
+//! The session driver: joins one transport to one role (server or client).
+//!
+//! ```text
+//!  transport ──▶ reader task ──parse──▶ role.on_request ─┬─ Reply ──────────────┐
+//!                    │                                   └─ Spawn ─▶ handler task ┤
+//!                    ├─▶ answers → Peer::complete (outbound requests)             │
+//!                    └─▶ notifications/cancelled → abort the handler task         ▼
+//!  transport ◀── writer task ◀── bounded queue (Peer) ◀──────────────────── responses
+//! ```
+//!
+//! - The reader takes a concurrency permit *before* spawning a handler, so a peer that
+//!   floods requests stops being read (TCP/stdio backpressure reaches it) instead of
+//!   being buffered without bound.
+//! - The writer drains everything queued into one `write_batch` (one syscall per batch).
+//! - A handler that panics answers -32603 for its own request only; the session goes on.
+//! - A request whose id is already in flight is refused; ids are never confused.
+//! - Malformed frames get the JSON-RPC error their [`erlmcp_codec::ParseError`] names;
+//!   an oversized frame gets -32600; the session goes on in both cases.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use erlmcp_codec::schema::methods;
+use erlmcp_codec::{
+    ErrorCode, ErrorObject, ErrorResponse, Frame, Message, Notification, Request, RequestId,
+    Response,
+};
+use erlmcp_transport::{FrameReader, FrameWriter, Transport};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use parking_lot::Mutex;
+use serde_json::{Value, json};
+use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::SessionConfig;
+use crate::error::{HandlerError, SessionError};
+use crate::peer::Peer;
+
+/// Most frames written in one batch; bounds the latency one batch adds to the next.
+const MAX_BATCH: usize = 256;
+
+/// What a role does with one inbound request.
+pub(crate) enum Dispatch {
+    /// The answer is ready now (computed on the reader task: cheap methods only).
+    Reply(Result<Value, ErrorObject>),
+    /// Run the handler in its own task, bounded by the session's concurrency limit.
+    Spawn(BoxFuture<'static, Result<Value, HandlerError>>),
+}
+
+/// What the reader hands a role together with a request.
+pub(crate) struct RequestScope {
+    /// The request's id.
+    pub id: RequestId,
+    /// Fires when the peer cancels the request or the session ends.
+    pub cancel: CancellationToken,
+}
+
+/// The role-specific half of a session.
+pub(crate) trait SessionRole: Send + Sync + 'static {
+    /// Decides how to answer one request.
+    fn on_request(&self, request: Request, scope: RequestScope) -> Dispatch;
+    /// Handles a notification other than `notifications/cancelled` and
+    /// `notifications/progress` (which the driver handles itself).
+    fn on_notification(&self, notification: Notification);
+    /// True while the session still waits for `initialize` to complete (server role);
+    /// the driver ends the session when the init timeout passes in this state.
+    fn awaiting_initialize(&self) -> bool {
+        false
+    }
+    /// The session is over; release what it held.
+    fn on_closed(&self) {}
+}
+
+/// Live counters of one session, readable while it runs.
+#[derive(Debug, Default)]
+pub struct SessionStats {
+    in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
+}
+
+impl SessionStats {
+    /// Inbound requests currently being handled.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.lock().len()
+    }
+}
+
+/// Runs a session to its end. Returns `Ok` when the peer closed the stream or `shutdown`
+/// fired, and the reason otherwise.
+pub(crate) async fn run_session<T: Transport, R: SessionRole>(
+    transport: T,
+    role: Arc<R>,
+    peer: Peer,
+    outbound: mpsc::Receiver<Bytes>,
+    config: SessionConfig,
+    stats: Arc<SessionStats>,
+    shutdown: CancellationToken,
+) -> Result<(), SessionError> {
+    // The transport enforces the frame limit; name its figure in errors, not the config's.
+    let max_frame_bytes = transport.info().max_frame_bytes;
+    let (mut reader, writer) = transport.split();
+    let writer_stop = CancellationToken::new();
+    let writer_task = tokio::spawn(write_loop(writer, outbound, writer_stop.clone()));
+    let permits = Arc::new(Semaphore::new(config.max_concurrent_requests.max(1)));
+
+    let init_timer = tokio::time::sleep(config.init_timeout);
+    tokio::pin!(init_timer);
+    let mut init_armed = role.awaiting_initialize();
+
+    let outcome = loop {
+        let frame = tokio::select! {
+            biased;
+            () = shutdown.cancelled() => break Ok(()),
+            () = &mut init_timer, if init_armed => {
+                init_armed = false;
+                if role.awaiting_initialize() {
+                    tracing::info!(timeout = ?config.init_timeout, "no initialize within the init timeout; ending session");
+                    break Err(SessionError::InitTimeout(config.init_timeout));
+                }
+                continue;
+            }
+            frame = reader.next_frame() => frame,
+        };
+        let frame = match frame {
+            None => break Ok(()),
+            Some(Err(err)) if err.is_disconnect() => break Ok(()),
+            Some(Err(err)) => break Err(SessionError::Transport(err)),
+            Some(Ok(frame)) => frame,
+        };
+        match frame {
+            Frame::Oversized { len } => {
+                tracing::warn!(len, max = max_frame_bytes, "oversized frame discarded");
+                let error = ErrorObject::new(ErrorCode::INVALID_REQUEST, "frame exceeds the maximum size")
+                    .with_data(json!({"frameBytes": len, "maxFrameBytes": max_frame_bytes}));
+                send_error(&peer, None, error).await;
+            }
+            Frame::Message(mut bytes) => match Message::parse(&mut bytes) {
+                Err(err) => {
+                    tracing::debug!(error = %err, "malformed frame");
+                    let response = ErrorResponse::from(err);
+                    let _ = peer.send_frame(Bytes::from(Message::Error(response).to_vec())).await;
+                }
+                Ok(Message::Request(request)) => {
+                    dispatch_request(&role, &peer, &permits, &stats, request).await;
+                }
+                Ok(Message::Notification(notification)) => {
+                    handle_notification(&role, &peer, &stats, notification);
+                }
+                Ok(Message::Response(Response { id, result })) => {
+                    if !peer.complete(&id, Ok(result)) {
+                        tracing::debug!(%id, "answer for a request nobody waits for");
+                    }
+                }
+                Ok(Message::Error(ErrorResponse { id, error })) => match id {
+                    Some(id) => {
+                        if !peer.complete(&id, Err(error)) {
+                            tracing::debug!(%id, "error for a request nobody waits for");
+                        }
+                    }
+                    None => tracing::warn!(code = %error.code, message = %error.message, "peer reported an error without id"),
+                },
+            },
+        }
+    };
+
+    // Stop every handler still running: nobody will read their answers.
+    let cancelled: Vec<CancellationToken> =
+        stats.in_flight.lock().drain().map(|(_, token)| token).collect();
+    for token in cancelled {
+        token.cancel();
+    }
+    peer.fail_all_pending();
+    role.on_closed();
+    // Let the writer flush what is queued (answers to the last requests), then stop it.
+    writer_stop.cancel();
+    let _ = writer_task.await;
+    outcome
+}
+
+async fn write_loop<W: FrameWriter>(
+    mut writer: W,
+    mut outbound: mpsc::Receiver<Bytes>,
+    stop: CancellationToken,
+) {
+    let mut batch: Vec<Bytes> = Vec::with_capacity(16);
+    loop {
+        let first = tokio::select! {
+            biased;
+            frame = outbound.recv() => frame,
+            () = stop.cancelled() => None,
+        };
+        let Some(first) = first else { break };
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match outbound.try_recv() {
+                Ok(frame) => batch.push(frame),
+                Err(_) => break,
+            }
+        }
+        if let Err(err) = writer.write_batch(&batch).await {
+            tracing::debug!(error = %err, "write failed; writer stops");
+            batch.clear();
+            outbound.close();
+            return;
+        }
+        batch.clear();
+    }
+    // Drain what was queued before the stop, without waiting for more.
+    while let Ok(frame) = outbound.try_recv() {
+        batch.push(frame);
+    }
+    outbound.close();
+    if !batch.is_empty() {
+        let _ = writer.write_batch(&batch).await;
+    }
+    let _ = writer.close().await;
+}
+
+async fn send_error(peer: &Peer, id: Option<RequestId>, error: ErrorObject) {
+    let frame = Message::Error(ErrorResponse { id, error }).to_vec();
+    let _ = peer.send_frame(Bytes::from(frame)).await;
+}
+
+pub(crate) fn encode_reply(id: RequestId, outcome: Result<Value, ErrorObject>) -> Bytes {
+    let message = match outcome {
+        Ok(result) => Message::Response(Response { id, result }),
+        Err(error) => Message::Error(ErrorResponse { id: Some(id), error }),
+    };
+    Bytes::from(message.to_vec())
+}
+
+async fn dispatch_request<R: SessionRole>(
+    role: &Arc<R>,
+    peer: &Peer,
+    permits: &Arc<Semaphore>,
+    stats: &Arc<SessionStats>,
+    request: Request,
+) {
+    let id = request.id.clone();
+    let cancel = CancellationToken::new();
+    let duplicate = {
+        let mut in_flight = stats.in_flight.lock();
+        let duplicate = in_flight.contains_key(&id);
+        if !duplicate {
+            in_flight.insert(id.clone(), cancel.clone());
+        }
+        duplicate
+    };
+    if duplicate {
+        {
+            let error = ErrorObject::new(
+                ErrorCode::INVALID_REQUEST,
+                "a request with this id is already in flight",
+            )
+            .with_data(json!({"requestId": id.to_value()}));
+            send_error(peer, Some(id), error).await;
+            return;
+        }
+    }
+    let scope = RequestScope {
+        id: id.clone(),
+        cancel: cancel.clone(),
+    };
+    match role.on_request(request, scope) {
+        Dispatch::Reply(outcome) => {
+            stats.in_flight.lock().remove(&id);
+            let _ = peer.send_frame(encode_reply(id, outcome)).await;
+        }
+        Dispatch::Spawn(handler) => {
+            // Waiting here is the inbound backpressure: no permit, no more reading.
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                return;
+            };
+            let peer = peer.clone();
+            let stats = stats.clone();
+            tokio::spawn(async move {
+                let _permit = permit;
+                let outcome = tokio::select! {
+                    biased;
+                    () = cancel.cancelled() => None,
+                    outcome = AssertUnwindSafe(handler).catch_unwind() => Some(outcome),
+                };
+                stats.in_flight.lock().remove(&id);
+                let outcome = match outcome {
+                    // Cancelled: the spec says not to answer a cancelled request.
+                    None => return,
+                    Some(Ok(result)) => result.map_err(|e| e.to_error_object()),
+                    Some(Err(panic)) => {
+                        let detail = panic_message(&panic);
+                        tracing::error!(request = %id, panic = %detail, "handler panicked");
+                        Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "handler panicked")
+                            .with_data(json!({"panic": detail})))
+                    }
+                };
+                let _ = peer.send_frame(encode_reply(id, outcome)).await;
+            });
+        }
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}
+
+fn handle_notification<R: SessionRole>(
+    role: &Arc<R>,
+    peer: &Peer,
+    stats: &Arc<SessionStats>,
+    notification: Notification,
+) {
+    match notification.method.as_str() {
+        methods::NOTIFICATIONS_CANCELLED => {
+            let id = notification
+                .params
+                .as_ref()
+                .and_then(|p| p.get("requestId"))
+                .and_then(RequestId::from_value);
+            if let Some(id) = id {
+                let token = stats.in_flight.lock().remove(&id);
+                if let Some(token) = token {
+                    tracing::debug!(%id, "request cancelled by peer");
+                    token.cancel();
+                }
+            }
+        }
+        methods::NOTIFICATIONS_PROGRESS => {
+            let Some(params) = notification.params.as_ref() else {
+                return;
+            };
+            let (Some(token), Some(progress)) = (
+                params.get("progressToken"),
+                params.get("progress").and_then(Value::as_f64),
+            ) else {
+                return;
+            };
+            let total = params.get("total").and_then(Value::as_f64);
+            let message = params
+                .get("message")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            peer.progress(token, progress, total, message);
+        }
+        _ => role.on_notification(notification),
+    }
+}
+
+/// Creates the outbound queue and the peer handle of a new session.
+pub(crate) fn new_peer(config: &SessionConfig) -> (Peer, mpsc::Receiver<Bytes>) {
+    let (tx, rx) = mpsc::channel(config.outbound_queue.max(1));
+    (Peer::new(tx, config.request_timeout), rx)
+}
