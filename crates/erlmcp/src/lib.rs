@@ -1,1 +1,32 @@
-//! erlmcp (being built)
+#![doc = include_str!("../README.md")]
+//!
+//! ## What this crate owns
+//! Nothing of its own: it re-exports the layered crates under one name, offers a
+//! [`prelude`], the glue that serves a [`Server`] on stdio or a TCP listener
+//! ([`net`]), and the [`demo`] server behind the `erlmcp` CLI.
+
+pub mod demo;
+pub mod net;
+
+pub use erlmcp_codec as codec;
+pub use erlmcp_protocol as protocol;
+pub use erlmcp_transport as transport;
+
+pub use erlmcp_codec::schema;
+pub use erlmcp_protocol::{
+    Client, ClientBuilder, HandlerError, RequestContext, RequestError, RequestOptions, Server,
+    ServerBuilder, SessionConfig, SessionError,
+};
+
+/// The names most programs need.
+pub mod prelude {
+    pub use erlmcp_codec::schema::{
+        CallToolResult, ContentBlock, GetPromptResult, JsonObject, Prompt, PromptArgument,
+        ReadResourceResult, Resource, ResourceContents, ResourceTemplate, Tool,
+    };
+    pub use erlmcp_protocol::{
+        Client, ClientBuilder, HandlerError, RequestContext, RequestOptions, Server,
+    };
+    pub use erlmcp_transport::Transport;
+    pub use serde_json::json;
+}

@@ -1,0 +1,174 @@
+//! The `erlmcp` command: run the demo server, or send one request to a server.
+//!
+//! ```text
+//! erlmcp serve --stdio
+//! erlmcp serve --tcp 127.0.0.1:7400
+//! erlmcp call tools/list --tcp 127.0.0.1:7400
+//! erlmcp call tools/call '{"name":"echo","arguments":{"text":"hi"}}' -- erlmcp serve --stdio
+//! ```
+//! Logs go to stderr (filter with `ERLMCP_LOG`, default `warn`); with `--stdio`, stdout
+//! carries nothing but protocol.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use erlmcp::{ClientBuilder, RequestOptions, SessionConfig};
+use serde_json::Value;
+
+#[derive(Parser)]
+#[command(name = "erlmcp", version, about = "erlmcp: MCP server runtime and client")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the demo server.
+    Serve(ServeArgs),
+    /// Send one request to a server and print its JSON result.
+    Call(CallArgs),
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct Listen {
+    /// Serve one session on stdin/stdout.
+    #[arg(long)]
+    stdio: bool,
+    /// Serve TCP connections on this address (e.g. 127.0.0.1:7400).
+    #[arg(long, value_name = "ADDR")]
+    tcp: Option<SocketAddr>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    listen: Listen,
+    /// Milliseconds to wait for `initialize` before ending a session.
+    #[arg(long, default_value_t = 30_000)]
+    init_timeout_ms: u64,
+    /// Requests handled concurrently per session.
+    #[arg(long, default_value_t = 64)]
+    max_concurrent: usize,
+}
+
+#[derive(Args)]
+struct CallArgs {
+    /// The method, e.g. `tools/list`.
+    method: String,
+    /// The params as a JSON object.
+    params: Option<String>,
+    /// Connect to a TCP server at this address.
+    #[arg(long, value_name = "ADDR", conflicts_with = "command")]
+    tcp: Option<SocketAddr>,
+    /// Timeout in milliseconds.
+    #[arg(long, default_value_t = 30_000)]
+    timeout_ms: u64,
+    /// The server command to spawn (after `--`), speaking MCP on its stdio.
+    #[arg(last = true)]
+    command: Vec<String>,
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ERLMCP_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Call(args) => call(args).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    let config = SessionConfig {
+        init_timeout: Duration::from_millis(args.init_timeout_ms),
+        max_concurrent_requests: args.max_concurrent,
+        ..SessionConfig::default()
+    };
+    let server = erlmcp::demo::server_with_config(config);
+    if args.listen.stdio {
+        match erlmcp::net::serve_stdio(&server).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("erlmcp: session ended: {err}");
+                ExitCode::FAILURE
+            }
+        }
+    } else if let Some(addr) = args.listen.tcp {
+        match erlmcp::net::bind_and_serve_tcp(&server, addr).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("erlmcp: cannot serve on {addr}: {err}");
+                ExitCode::FAILURE
+            }
+        }
+    } else {
+        eprintln!("erlmcp: choose --stdio or --tcp ADDR");
+        ExitCode::FAILURE
+    }
+}
+
+async fn call(args: CallArgs) -> ExitCode {
+    let params: Value = match args.params.as_deref() {
+        None => Value::Object(Default::default()),
+        Some(text) => match serde_json::from_str(text) {
+            Ok(v @ Value::Object(_)) => v,
+            Ok(_) => {
+                eprintln!("erlmcp: params must be a JSON object");
+                return ExitCode::FAILURE;
+            }
+            Err(err) => {
+                eprintln!("erlmcp: params are not valid JSON: {err}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let builder = ClientBuilder::new("erlmcp-cli", env!("CARGO_PKG_VERSION"));
+    let client = if let Some(addr) = args.tcp {
+        erlmcp::net::connect_tcp(builder, addr).await
+    } else if let Some((program, rest)) = args.command.split_first() {
+        let mut command = tokio::process::Command::new(program);
+        command.args(rest);
+        erlmcp::net::connect_child(builder, &mut command).await
+    } else {
+        eprintln!("erlmcp: give --tcp ADDR or a server command after `--`");
+        return ExitCode::FAILURE;
+    };
+    let client = match client {
+        Ok(client) => client,
+        Err(err) => {
+            eprintln!("erlmcp: could not connect: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let options = RequestOptions::with_timeout(Duration::from_millis(args.timeout_ms));
+    let outcome: Result<Value, _> = client.request(&args.method, params, options).await;
+    let code = match outcome {
+        Ok(result) => {
+            println!("{}", serde_json::to_string_pretty(&result).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            match err.rpc_error() {
+                Some(rpc) => eprintln!("{}", serde_json::to_string_pretty(rpc).unwrap_or_default()),
+                None => eprintln!("erlmcp: request failed: {err}"),
+            }
+            ExitCode::FAILURE
+        }
+    };
+    let _ = client.close().await;
+    code
+}

@@ -1,0 +1,372 @@
+//! The demo server behind `erlmcp serve`: real tools, resources, templates, prompts,
+//! completion and logging that exercise every feature of the engine. Tests, the load
+//! harness and the interop suite run against it.
+//!
+//! | kind      | name                         | shows                                         |
+//! |-----------|------------------------------|-----------------------------------------------|
+//! | tool      | `echo`                       | the hot path (load harness)                    |
+//! | tool      | `add`                        | typed arguments, `structuredContent` + schema |
+//! | tool      | `slow_count`                 | progress notifications, cancellation          |
+//! | tool      | `fail`                       | tool errors as `isError` results              |
+//! | tool      | `panic`                      | a panicking handler → -32603 for that call    |
+//! | tool      | `log`                        | `notifications/message` at the session level  |
+//! | tool      | `sample`                     | `sampling/createMessage` to the client        |
+//! | tool      | `ask`                        | `elicitation/create` to the client            |
+//! | tool      | `list_roots`                 | `roots/list` to the client                    |
+//! | tool      | `bump`                       | changes `demo://counter`, notifies subscribers|
+//! | resource  | `demo://readme`, `demo://logo.png`, `demo://counter` | text, blob, subscriptions |
+//! | template  | `demo://greeting/{name}`     | RFC 6570 matching                              |
+//! | prompt    | `greet`, `review_code`       | arguments, embedded resources                 |
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use base64::Engine;
+use erlmcp_codec::schema::{
+    CallToolResult, CompleteResult, ContentBlock, CreateMessageRequestParams, ElicitRequestParams,
+    EmbeddedResource, GetPromptResult, JsonObject, LoggingLevel, Prompt, PromptArgument,
+    PromptMessage, ReadResourceResult, Resource, ResourceContents, ResourceTemplate, Role,
+    SamplingMessage, Tool,
+};
+use erlmcp_protocol::{HandlerError, Server, SessionConfig};
+use serde_json::{Value, json};
+
+/// URI of the counter resource that `bump` changes.
+pub const COUNTER_URI: &str = "demo://counter";
+
+fn schema(value: Value) -> JsonObject {
+    match value {
+        Value::Object(map) => map,
+        _ => JsonObject::new(),
+    }
+}
+
+fn text_arg<'a>(args: &'a JsonObject, name: &str) -> &'a str {
+    args.get(name).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// A 1×1 transparent PNG, served as a blob resource.
+const LOGO_PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
+    0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F,
+    0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00,
+    0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49,
+    0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
+/// Names offered by completion for `greet`'s `name` argument and the greeting template.
+const NAMES: &[&str] = &["Ada", "Alan", "Barbara", "Edsger", "Grace", "Joe", "Ken", "Linus"];
+
+fn described(mut resource: Resource, description: &str) -> Resource {
+    resource.description = Some(description.to_owned());
+    resource
+}
+
+fn argument(name: &str, description: &str, required: bool) -> PromptArgument {
+    let mut argument = PromptArgument::new(name, required);
+    argument.description = Some(description.to_owned());
+    argument
+}
+
+/// Builds the demo server with default session limits.
+pub fn server() -> Server {
+    server_with_config(SessionConfig::default())
+}
+
+/// Builds the demo server with the given session limits.
+pub fn server_with_config(config: SessionConfig) -> Server {
+    let counter = Arc::new(AtomicU64::new(0));
+    let server_slot: Arc<std::sync::OnceLock<Server>> = Arc::new(std::sync::OnceLock::new());
+
+    let counter_for_read = counter.clone();
+    let counter_for_bump = counter.clone();
+    let slot_for_bump = server_slot.clone();
+
+    let server = Server::builder("erlmcp-demo", env!("CARGO_PKG_VERSION"))
+        .config(config)
+        .instructions("erlmcp demo server: try the `echo`, `add` and `slow_count` tools.")
+        .tool(
+            Tool::new("echo", schema(json!({
+                "type": "object",
+                "properties": {"text": {"type": "string", "description": "Text to echo back"}},
+                "required": ["text"]
+            })))
+            .with_description("Echoes its `text` argument back."),
+            |args: JsonObject, _ctx| async move { Ok(CallToolResult::text(text_arg(&args, "text"))) },
+        )
+        .tool(
+            Tool::new("add", schema(json!({
+                "type": "object",
+                "properties": {"a": {"type": "number"}, "b": {"type": "number"}},
+                "required": ["a", "b"]
+            })))
+            .with_description("Adds two numbers; the sum is also structured content.")
+            .with_output_schema(schema(json!({
+                "type": "object",
+                "properties": {"sum": {"type": "number"}},
+                "required": ["sum"]
+            }))),
+            |args: JsonObject, _ctx| async move {
+                let a = args.get("a").and_then(Value::as_f64).unwrap_or_default();
+                let b = args.get("b").and_then(Value::as_f64).unwrap_or_default();
+                let sum = a + b;
+                let mut result = CallToolResult::text(format!("{sum}"));
+                result.structured_content = Some(json!({"sum": sum}));
+                Ok(result)
+            },
+        )
+        .tool(
+            Tool::new("slow_count", schema(json!({
+                "type": "object",
+                "properties": {
+                    "to": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    "delay_ms": {"type": "integer", "minimum": 0, "maximum": 10000}
+                },
+                "required": ["to"]
+            })))
+            .with_description("Counts to `to`, one step per `delay_ms`, reporting progress. Cancellable."),
+            |args: JsonObject, ctx| async move {
+                let to = args.get("to").and_then(Value::as_u64).unwrap_or(1);
+                let delay = args.get("delay_ms").and_then(Value::as_u64).unwrap_or(100);
+                for i in 1..=to {
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                    #[allow(clippy::cast_precision_loss)]
+                    ctx.progress(i as f64, Some(to as f64), Some(&format!("step {i} of {to}"))).await;
+                }
+                Ok(CallToolResult::text(format!("counted to {to}")))
+            },
+        )
+        .tool(
+            Tool::new("fail", schema(json!({
+                "type": "object",
+                "properties": {"message": {"type": "string"}}
+            })))
+            .with_description("Always fails, as a tool error the model can read (isError: true)."),
+            |args: JsonObject, _ctx| async move {
+                let message = match text_arg(&args, "message") {
+                    "" => "the tool failed as asked",
+                    m => m,
+                };
+                Ok(CallToolResult::error_text(message))
+            },
+        )
+        .tool(
+            Tool::new("panic", schema(json!({"type": "object"})))
+                .with_description("Panics inside the handler: the call gets -32603, the session lives on."),
+            |_args: JsonObject, _ctx| async move {
+                if std::hint::black_box(true) {
+                    panic!("demo tool panicked on purpose");
+                }
+                Ok(CallToolResult::text("unreachable"))
+            },
+        )
+        .tool(
+            Tool::new("log", schema(json!({
+                "type": "object",
+                "properties": {
+                    "level": {"type": "string", "enum": ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]},
+                    "message": {"type": "string"}
+                },
+                "required": ["message"]
+            })))
+            .with_description("Sends a log message at the given level (filtered by logging/setLevel)."),
+            |args: JsonObject, ctx| async move {
+                let level: LoggingLevel = args
+                    .get("level")
+                    .cloned()
+                    .and_then(|v| serde_json::from_value(v).ok())
+                    .unwrap_or(LoggingLevel::Info);
+                ctx.log(level, Some("demo"), json!(text_arg(&args, "message"))).await;
+                Ok(CallToolResult::text("logged"))
+            },
+        )
+        .tool(
+            Tool::new("sample", schema(json!({
+                "type": "object",
+                "properties": {"prompt": {"type": "string"}},
+                "required": ["prompt"]
+            })))
+            .with_description("Asks the client's model (sampling/createMessage) and returns its answer."),
+            |args: JsonObject, ctx| async move {
+                let params = CreateMessageRequestParams::new(
+                    vec![SamplingMessage::user_text(text_arg(&args, "prompt"))],
+                    256,
+                );
+                match ctx.create_message(params).await {
+                    Ok(answer) => {
+                        let text = answer
+                            .content
+                            .blocks()
+                            .iter()
+                            .find_map(|b| b.as_text())
+                            .unwrap_or_default()
+                            .to_owned();
+                        Ok(CallToolResult::text(format!("model ({}) said: {text}", answer.model)))
+                    }
+                    Err(err) => Ok(CallToolResult::error_text(format!("sampling failed: {err}"))),
+                }
+            },
+        )
+        .tool(
+            Tool::new("ask", schema(json!({
+                "type": "object",
+                "properties": {"question": {"type": "string"}},
+                "required": ["question"]
+            })))
+            .with_description("Asks the user a question through the client (elicitation/create)."),
+            |args: JsonObject, ctx| async move {
+                let params: ElicitRequestParams = serde_json::from_value(json!({
+                    "mode": "form",
+                    "message": text_arg(&args, "question"),
+                    "requestedSchema": {
+                        "type": "object",
+                        "properties": {"answer": {"type": "string"}},
+                        "required": ["answer"]
+                    }
+                }))
+                .map_err(|e| HandlerError::internal(e.to_string()))?;
+                match ctx.elicit(params).await {
+                    Ok(result) => Ok(CallToolResult::text(format!(
+                        "action={} content={}",
+                        json!(result.action),
+                        json!(result.content)
+                    ))),
+                    Err(err) => Ok(CallToolResult::error_text(format!("elicitation failed: {err}"))),
+                }
+            },
+        )
+        .tool(
+            Tool::new("list_roots", schema(json!({"type": "object"})))
+                .with_description("Lists the client's roots (roots/list)."),
+            |_args: JsonObject, ctx| async move {
+                match ctx.list_roots().await {
+                    Ok(result) => {
+                        let uris: Vec<String> = result.roots.iter().map(|r| r.uri.clone()).collect();
+                        Ok(CallToolResult::text(uris.join("\n")))
+                    }
+                    Err(err) => Ok(CallToolResult::error_text(format!("roots/list failed: {err}"))),
+                }
+            },
+        )
+        .tool(
+            Tool::new("bump", schema(json!({"type": "object"})))
+                .with_description("Increments demo://counter and notifies its subscribers."),
+            move |_args: JsonObject, _ctx| {
+                let counter = counter_for_bump.clone();
+                let slot = slot_for_bump.clone();
+                async move {
+                    let value = counter.fetch_add(1, Ordering::SeqCst) + 1;
+                    let notified = slot.get().map(|s| s.notify_resource_updated(COUNTER_URI)).unwrap_or(0);
+                    Ok(CallToolResult::text(format!("counter={value} notified={notified}")))
+                }
+            },
+        )
+        .resource(
+            described(
+                Resource::new("demo://readme", "readme").with_mime_type("text/markdown"),
+                "What this server is.",
+            ),
+            |uri: String, _vars, _ctx| async move {
+                Ok(ReadResourceResult::new(vec![ResourceContents::text(
+                    uri,
+                    "# erlmcp demo\n\nA server that exercises every MCP feature erlmcp implements.\n",
+                )
+                .with_mime_type("text/markdown")]))
+            },
+        )
+        .resource(
+            Resource::new("demo://logo.png", "logo").with_mime_type("image/png"),
+            |uri: String, _vars, _ctx| async move {
+                let blob = base64::engine::general_purpose::STANDARD.encode(LOGO_PNG);
+                Ok(ReadResourceResult::new(vec![
+                    ResourceContents::blob(uri, blob).with_mime_type("image/png"),
+                ]))
+            },
+        )
+        .resource(
+            described(
+                Resource::new(COUNTER_URI, "counter").with_mime_type("text/plain"),
+                "A number that the `bump` tool increments; subscribe to it.",
+            ),
+            move |uri: String, _vars, _ctx| {
+                let value = counter_for_read.load(Ordering::SeqCst);
+                async move { Ok(ReadResourceResult::new(vec![ResourceContents::text(uri, value.to_string())])) }
+            },
+        )
+        .resource_template(
+            {
+                let mut template = ResourceTemplate::new("demo://greeting/{name}", "greeting");
+                template.mime_type = Some("text/plain".into());
+                template.description = Some("A greeting for {name}.".into());
+                template
+            },
+            |uri: String, vars: erlmcp_protocol::server::TemplateVars, _ctx| async move {
+                let name = vars.get("name").cloned().unwrap_or_default();
+                Ok(ReadResourceResult::new(vec![ResourceContents::text(uri, format!("Hello, {name}!"))]))
+            },
+        )
+        .prompt(
+            Prompt::new("greet")
+                .with_description("Greets someone by name.")
+                .with_argument(argument("name", "Who to greet", true)),
+            |args: erlmcp_protocol::server::PromptArgs, _ctx| async move {
+                let name = args.get("name").cloned().unwrap_or_default();
+                Ok(GetPromptResult::new(vec![PromptMessage::new(
+                    Role::User,
+                    ContentBlock::text(format!("Please greet {name} warmly.")),
+                )]))
+            },
+        )
+        .prompt(
+            Prompt::new("review_code")
+                .with_description("Reviews a piece of code; embeds the demo readme for context.")
+                .with_argument(argument("code", "The code to review", true))
+                .with_argument(argument("language", "Programming language", false)),
+            |args: erlmcp_protocol::server::PromptArgs, _ctx| async move {
+                let code = args.get("code").cloned().unwrap_or_default();
+                let language = args.get("language").cloned().unwrap_or_else(|| "text".into());
+                let mut result = GetPromptResult::new(vec![
+                    PromptMessage::new(
+                        Role::User,
+                        ContentBlock::text(format!("Review this {language} code:\n{code}")),
+                    ),
+                    PromptMessage::new(
+                        Role::User,
+                        ContentBlock::Resource(EmbeddedResource::new(ResourceContents::text(
+                            "demo://readme",
+                            "# erlmcp demo",
+                        ))),
+                    ),
+                ]);
+                result.description = Some("Code review prompt".into());
+                Ok(result)
+            },
+        )
+        .completion(|params: erlmcp_codec::schema::CompleteRequestParams, _ctx| async move {
+            let prefix = params.argument.value.to_lowercase();
+            let values: Vec<String> = match params.argument.name.as_str() {
+                "name" => NAMES
+                    .iter()
+                    .filter(|n| n.to_lowercase().starts_with(&prefix))
+                    .map(|n| (*n).to_owned())
+                    .collect(),
+                "language" => ["python", "rust", "typescript", "erlang"]
+                    .iter()
+                    .filter(|n| n.starts_with(&prefix))
+                    .map(|n| (*n).to_owned())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            Ok::<_, HandlerError>(CompleteResult::new(values))
+        })
+        .build();
+    match server {
+        Ok(server) => {
+            let _ = server_slot.set(server.clone());
+            server
+        }
+        // The demo definition is fixed; a failure here is a bug caught by the tests.
+        Err(err) => panic!("demo server definition is invalid: {err}"),
+    }
+}
