@@ -126,11 +126,15 @@ impl ParseErrorKind {
         match self {
             ParseErrorKind::InvalidJson => "parse error: invalid JSON",
             ParseErrorKind::NotAnObject => "invalid request: message must be a JSON object",
-            ParseErrorKind::BatchNotSupported => "invalid request: JSON-RPC batches are not supported",
+            ParseErrorKind::BatchNotSupported => {
+                "invalid request: JSON-RPC batches are not supported"
+            }
             ParseErrorKind::BadVersion => "invalid request: \"jsonrpc\" must be \"2.0\"",
             ParseErrorKind::BadId => "invalid request: \"id\" must be an integer or a string",
             ParseErrorKind::BadMethod => "invalid request: \"method\" must be a string",
-            ParseErrorKind::BadParams => "invalid request: \"params\" must be an object or an array",
+            ParseErrorKind::BadParams => {
+                "invalid request: \"params\" must be an object or an array"
+            }
             ParseErrorKind::BadErrorObject => "invalid response: malformed \"error\" object",
             ParseErrorKind::NotAMessage => {
                 "invalid request: no \"method\", \"result\" or \"error\" member"

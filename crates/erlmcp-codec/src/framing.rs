@@ -6,7 +6,7 @@
 //!
 //! Untrusted peers can send a line of any length, so the decoder takes a maximum frame
 //! size. The limit is checked while scanning, before the line is buffered further: once a
-//! line passes it, the decoder switches to [`DecodeState::Discarding`], drops bytes up to
+//! line passes it, the decoder switches to a discarding state, drops bytes up to
 //! the next newline, and then yields one [`Frame::Oversized`] so the caller can answer
 //! with a JSON-RPC error. The stream goes on with the next line. Blank lines are skipped
 //! and a trailing `\r` is removed (peers on Windows write CRLF).
@@ -217,7 +217,10 @@ mod tests {
     fn splits_lines_and_strips_cr() {
         let mut codec = LineCodec::new(64);
         let frames = decode_all(&mut codec, b"{\"a\":1}\n{\"b\":2}\r\n\n  \n{\"c\":3}");
-        assert_eq!(frames, vec![msg("{\"a\":1}"), msg("{\"b\":2}"), msg("{\"c\":3}")]);
+        assert_eq!(
+            frames,
+            vec![msg("{\"a\":1}"), msg("{\"b\":2}"), msg("{\"c\":3}")]
+        );
     }
 
     #[test]
@@ -245,9 +248,12 @@ mod tests {
     #[test]
     fn oversized_line_followed_by_more_in_same_buffer() {
         let mut codec = LineCodec::new(4);
-        let frames = decode_all(&mut codec, b"abcdefghij
+        let frames = decode_all(
+            &mut codec,
+            b"abcdefghij
 ok
-abcdefghijklmnop");
+abcdefghijklmnop",
+        );
         assert_eq!(
             frames,
             vec![

@@ -105,9 +105,10 @@ impl HandlerError {
                 message: message.clone(),
                 data: data.clone(),
             },
-            HandlerError::MethodNotFound(method) => {
-                ErrorObject::new(ErrorCode::METHOD_NOT_FOUND, format!("method not found: {method}"))
-            }
+            HandlerError::MethodNotFound(method) => ErrorObject::new(
+                ErrorCode::METHOD_NOT_FOUND,
+                format!("method not found: {method}"),
+            ),
             HandlerError::ResourceNotFound { uri } => {
                 ErrorObject::new(ErrorCode::RESOURCE_NOT_FOUND, "resource not found")
                     .with_data(serde_json::json!({ "uri": uri }))

@@ -63,8 +63,11 @@ pub fn phase_error(phase: Phase, method: &str) -> ErrorObject {
 
 /// The error for an unknown method, naming the phase.
 pub fn method_not_found(phase: Phase, method: &str) -> ErrorObject {
-    ErrorObject::new(ErrorCode::METHOD_NOT_FOUND, format!("method not found: {method}"))
-        .with_data(json!({"phase": phase.as_str(), "method": method}))
+    ErrorObject::new(
+        ErrorCode::METHOD_NOT_FOUND,
+        format!("method not found: {method}"),
+    )
+    .with_data(json!({"phase": phase.as_str(), "method": method}))
 }
 
 /// The outcome of version negotiation.
@@ -88,7 +91,10 @@ impl Negotiated {
 /// Negotiates the protocol version per the spec: echo a supported version, otherwise
 /// answer with the newest supported one. A malformed version string (not `YYYY-MM-DD`)
 /// is -32602 with `data: {supported, requested}`.
-pub fn negotiate(requested: &str, supported: &[ProtocolVersion]) -> Result<Negotiated, ErrorObject> {
+pub fn negotiate(
+    requested: &str,
+    supported: &[ProtocolVersion],
+) -> Result<Negotiated, ErrorObject> {
     if !is_version_shaped(requested) {
         return Err(ErrorObject::new(
             ErrorCode::INVALID_PARAMS,
@@ -155,7 +161,14 @@ mod tests {
 
     #[test]
     fn malformed_versions_are_invalid_params_with_data() {
-        for requested in ["", "latest", "2025-13-01", "2025-11-25x", "2025/11/25", "２０２５-11-25"] {
+        for requested in [
+            "",
+            "latest",
+            "2025-13-01",
+            "2025-11-25x",
+            "2025/11/25",
+            "２０２５-11-25",
+        ] {
             let err = negotiate(requested, SUPPORTED).unwrap_err();
             assert_eq!(err.code, ErrorCode::INVALID_PARAMS);
             let data = err.data.unwrap();

@@ -41,7 +41,11 @@ pub fn paginate<T: Clone>(
         None => 0,
         Some(cursor) => match decode(cursor) {
             Some((offset, total)) if total == items.len() && offset <= items.len() => offset,
-            _ => return Err(HandlerError::invalid_params("invalid or stale pagination cursor")),
+            _ => {
+                return Err(HandlerError::invalid_params(
+                    "invalid or stale pagination cursor",
+                ));
+            }
         },
     };
     let end = offset.saturating_add(page_size).min(items.len());

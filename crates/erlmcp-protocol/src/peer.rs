@@ -213,7 +213,13 @@ impl Peer {
     }
 
     /// Delivers a progress notification to the callback registered for its token.
-    pub(crate) fn progress(&self, token: &Value, progress: f64, total: Option<f64>, message: Option<String>) {
+    pub(crate) fn progress(
+        &self,
+        token: &Value,
+        progress: f64,
+        total: Option<f64>,
+        message: Option<String>,
+    ) {
         let Some(n) = token.as_i64() else {
             return;
         };
@@ -225,7 +231,13 @@ impl Peer {
 
     /// Fails every waiting request: the session is over.
     pub(crate) fn fail_all_pending(&self) {
-        let pending: Vec<Pending> = self.shared.pending.lock().drain().map(|(_, tx)| tx).collect();
+        let pending: Vec<Pending> = self
+            .shared
+            .pending
+            .lock()
+            .drain()
+            .map(|(_, tx)| tx)
+            .collect();
         self.shared.progress.lock().clear();
         drop(pending);
     }
@@ -255,7 +267,10 @@ impl Drop for PendingGuard<'_> {
     }
 }
 
-pub(crate) fn encode_notification<P: Serialize>(method: &str, params: P) -> Result<Bytes, RequestError> {
+pub(crate) fn encode_notification<P: Serialize>(
+    method: &str,
+    params: P,
+) -> Result<Bytes, RequestError> {
     let params = serde_json::to_value(params).map_err(RequestError::InvalidParams)?;
     let message = Message::Notification(Notification {
         method: method.to_owned(),

@@ -132,15 +132,18 @@ pub(crate) async fn run_session<T: Transport, R: SessionRole>(
         match frame {
             Frame::Oversized { len } => {
                 tracing::warn!(len, max = max_frame_bytes, "oversized frame discarded");
-                let error = ErrorObject::new(ErrorCode::INVALID_REQUEST, "frame exceeds the maximum size")
-                    .with_data(json!({"frameBytes": len, "maxFrameBytes": max_frame_bytes}));
+                let error =
+                    ErrorObject::new(ErrorCode::INVALID_REQUEST, "frame exceeds the maximum size")
+                        .with_data(json!({"frameBytes": len, "maxFrameBytes": max_frame_bytes}));
                 send_error(&peer, None, error).await;
             }
             Frame::Message(mut bytes) => match Message::parse(&mut bytes) {
                 Err(err) => {
                     tracing::debug!(error = %err, "malformed frame");
                     let response = ErrorResponse::from(err);
-                    let _ = peer.send_frame(Bytes::from(Message::Error(response).to_vec())).await;
+                    let _ = peer
+                        .send_frame(Bytes::from(Message::Error(response).to_vec()))
+                        .await;
                 }
                 Ok(Message::Request(request)) => {
                     dispatch_request(&role, &peer, &permits, &stats, request).await;
@@ -159,15 +162,21 @@ pub(crate) async fn run_session<T: Transport, R: SessionRole>(
                             tracing::debug!(%id, "error for a request nobody waits for");
                         }
                     }
-                    None => tracing::warn!(code = %error.code, message = %error.message, "peer reported an error without id"),
+                    None => {
+                        tracing::warn!(code = %error.code, message = %error.message, "peer reported an error without id")
+                    }
                 },
             },
         }
     };
 
     // Stop every handler still running: nobody will read their answers.
-    let cancelled: Vec<CancellationToken> =
-        stats.in_flight.lock().drain().map(|(_, token)| token).collect();
+    let cancelled: Vec<CancellationToken> = stats
+        .in_flight
+        .lock()
+        .drain()
+        .map(|(_, token)| token)
+        .collect();
     for token in cancelled {
         token.cancel();
     }
@@ -226,7 +235,10 @@ async fn send_error(peer: &Peer, id: Option<RequestId>, error: ErrorObject) {
 pub(crate) fn encode_reply(id: RequestId, outcome: Result<Value, ErrorObject>) -> Bytes {
     let message = match outcome {
         Ok(result) => Message::Response(Response { id, result }),
-        Err(error) => Message::Error(ErrorResponse { id: Some(id), error }),
+        Err(error) => Message::Error(ErrorResponse {
+            id: Some(id),
+            error,
+        }),
     };
     Bytes::from(message.to_vec())
 }
@@ -290,8 +302,10 @@ async fn dispatch_request<R: SessionRole>(
                     Some(Err(panic)) => {
                         let detail = panic_message(&panic);
                         tracing::error!(request = %id, panic = %detail, "handler panicked");
-                        Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "handler panicked")
-                            .with_data(json!({"panic": detail})))
+                        Err(
+                            ErrorObject::new(ErrorCode::INTERNAL_ERROR, "handler panicked")
+                                .with_data(json!({"panic": detail})),
+                        )
                     }
                 };
                 let _ = peer.send_frame(encode_reply(id, outcome)).await;

@@ -15,25 +15,36 @@ fn server_with(config: SessionConfig) -> Server {
     Server::builder("lifecycle-test", "1.0.0")
         .config(config)
         .tool(
-            Tool::new("echo", object_schema(json!({"text": {"type": "string"}}), &["text"])),
+            Tool::new(
+                "echo",
+                object_schema(json!({"text": {"type": "string"}}), &["text"]),
+            ),
             |args: JsonObject, _ctx| async move {
-                Ok(CallToolResult::text(args["text"].as_str().unwrap_or_default()))
+                Ok(CallToolResult::text(
+                    args["text"].as_str().unwrap_or_default(),
+                ))
             },
         )
         .tool(
-            Tool::new("wait", object_schema(json!({"ms": {"type": "integer"}}), &["ms"])),
+            Tool::new(
+                "wait",
+                object_schema(json!({"ms": {"type": "integer"}}), &["ms"]),
+            ),
             |args: JsonObject, _ctx| async move {
                 let ms = args["ms"].as_u64().unwrap_or(0);
                 tokio::time::sleep(Duration::from_millis(ms)).await;
                 Ok(CallToolResult::text("waited"))
             },
         )
-        .tool(Tool::new("boom", object_schema(json!({}), &[])), |_args: JsonObject, _ctx| async move {
-            if std::hint::black_box(true) {
-                panic!("boom");
-            }
-            Ok(CallToolResult::text("unreachable"))
-        })
+        .tool(
+            Tool::new("boom", object_schema(json!({}), &[])),
+            |_args: JsonObject, _ctx| async move {
+                if std::hint::black_box(true) {
+                    panic!("boom");
+                }
+                Ok(CallToolResult::text("unreachable"))
+            },
+        )
         .build()
         .unwrap()
 }
@@ -106,7 +117,10 @@ async fn version_negotiation_echoes_or_counters() {
                 json!({"protocolVersion": requested, "capabilities": {}, "clientInfo": {"name": "x", "version": "1"}}),
             )
             .await;
-        assert_eq!(answer["result"]["protocolVersion"], expected, "requested {requested}");
+        assert_eq!(
+            answer["result"]["protocolVersion"], expected,
+            "requested {requested}"
+        );
     }
 }
 
@@ -129,7 +143,10 @@ async fn malformed_version_is_invalid_params_with_supported_and_requested() {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    assert_eq!(supported, ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"]);
+    assert_eq!(
+        supported,
+        ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"]
+    );
     // Still awaiting initialize: a good one now succeeds.
     peer.initialize().await;
 }
@@ -138,7 +155,9 @@ async fn malformed_version_is_invalid_params_with_supported_and_requested() {
 async fn initialize_with_missing_fields_is_invalid_params() {
     let server = server();
     let mut peer = RawPeer::start(&server);
-    let (answer, _) = peer.request(json!(1), "initialize", json!({"capabilities": {}})).await;
+    let (answer, _) = peer
+        .request(json!(1), "initialize", json!({"capabilities": {}}))
+        .await;
     assert_eq!(code(&answer), -32602, "{answer}");
 }
 
@@ -152,9 +171,18 @@ async fn session_without_initialize_ends_at_the_init_timeout() {
     // A ping does not count as initialization.
     let (answer, _) = peer.request(json!(1), "ping", json!({})).await;
     assert_eq!(answer["result"], json!({}));
-    assert!(peer.closed_within(Duration::from_secs(5)).await, "session should close");
-    let outcome = tokio::time::timeout(Duration::from_secs(5), &mut peer.session).await.unwrap().unwrap();
-    assert!(matches!(outcome, Err(SessionError::InitTimeout(_))), "{outcome:?}");
+    assert!(
+        peer.closed_within(Duration::from_secs(5)).await,
+        "session should close"
+    );
+    let outcome = tokio::time::timeout(Duration::from_secs(5), &mut peer.session)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(outcome, Err(SessionError::InitTimeout(_))),
+        "{outcome:?}"
+    );
     assert_eq!(server.session_count(), 0);
 }
 
@@ -182,16 +210,44 @@ async fn malformed_frames_get_the_right_codes_and_the_session_goes_on() {
         ("\u{0}\u{1}", -32700, Value::Null),
         ("[1,2,3]", -32600, Value::Null),
         ("42", -32600, Value::Null),
-        (r#"{"jsonrpc":"1.0","id":7,"method":"ping"}"#, -32600, json!(7)),
+        (
+            r#"{"jsonrpc":"1.0","id":7,"method":"ping"}"#,
+            -32600,
+            json!(7),
+        ),
         (r#"{"id":8,"method":"ping"}"#, -32600, json!(8)),
         (r#"{"jsonrpc":"2.0","id":9,"method":42}"#, -32600, json!(9)),
-        (r#"{"jsonrpc":"2.0","id":10,"method":"ping","params":"x"}"#, -32600, json!(10)),
-        (r#"{"jsonrpc":"2.0","id":{"a":1},"method":"ping"}"#, -32600, Value::Null),
+        (
+            r#"{"jsonrpc":"2.0","id":10,"method":"ping","params":"x"}"#,
+            -32600,
+            json!(10),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":{"a":1},"method":"ping"}"#,
+            -32600,
+            Value::Null,
+        ),
         (r#"{"jsonrpc":"2.0","id":11}"#, -32600, json!(11)),
-        (r#"{"jsonrpc":"2.0","id":12,"method":"no/such/method"}"#, -32601, json!(12)),
-        (r#"{"jsonrpc":"2.0","id":13,"method":"tools/call","params":{"nme":"echo"}}"#, -32602, json!(13)),
-        (r#"{"jsonrpc":"2.0","id":14,"method":"tools/call","params":{"name":"nope"}}"#, -32602, json!(14)),
-        (r#"{"jsonrpc":"2.0","id":15,"method":"tools/call","params":{"name":"boom"}}"#, -32603, json!(15)),
+        (
+            r#"{"jsonrpc":"2.0","id":12,"method":"no/such/method"}"#,
+            -32601,
+            json!(12),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":13,"method":"tools/call","params":{"nme":"echo"}}"#,
+            -32602,
+            json!(13),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":14,"method":"tools/call","params":{"name":"nope"}}"#,
+            -32602,
+            json!(14),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":15,"method":"tools/call","params":{"name":"boom"}}"#,
+            -32603,
+            json!(15),
+        ),
     ];
     for (line, expected, id) in cases {
         peer.send_raw(line).await;
@@ -200,7 +256,13 @@ async fn malformed_frames_get_the_right_codes_and_the_session_goes_on() {
         assert_eq!(answer["id"], *id, "for {line}: {answer}");
     }
     // Still alive and well.
-    let (answer, _) = peer.request(json!(99), "tools/call", json!({"name": "echo", "arguments": {"text": "ok"}})).await;
+    let (answer, _) = peer
+        .request(
+            json!(99),
+            "tools/call",
+            json!({"name": "echo", "arguments": {"text": "ok"}}),
+        )
+        .await;
     assert_eq!(answer["result"]["content"][0]["text"], "ok");
 }
 
@@ -246,7 +308,8 @@ async fn a_panicking_handler_fails_only_its_own_request() {
     let mut peer = RawPeer::start(&server);
     peer.initialize().await;
     peer.send(json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"wait","arguments":{"ms":200}}})).await;
-    peer.send(json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"boom"}})).await;
+    peer.send(json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"boom"}}))
+        .await;
     let first = peer.recv().await;
     assert_eq!(first["id"], 2);
     assert_eq!(code(&first), -32603);
@@ -261,10 +324,17 @@ async fn eof_ends_the_session_cleanly_and_releases_it() {
     let server = server();
     let peer = RawPeer::start(&server);
     assert_eq!(server.session_count(), 1);
-    let RawPeer { reader, writer, session } = peer;
+    let RawPeer {
+        reader,
+        writer,
+        session,
+    } = peer;
     drop(writer);
     drop(reader);
-    let outcome = tokio::time::timeout(Duration::from_secs(5), session).await.unwrap().unwrap();
+    let outcome = tokio::time::timeout(Duration::from_secs(5), session)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(outcome.is_ok(), "{outcome:?}");
     assert_eq!(server.session_count(), 0);
 }

@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use erlmcp_protocol::{Client, ClientBuilder, Server, SessionError};
-use erlmcp_transport::{ChildProcessTransport, StdioTransport, TcpAcceptor, TcpTransport, TransportError};
+use erlmcp_transport::{
+    ChildProcessTransport, StdioTransport, TcpAcceptor, TcpTransport, TransportError,
+};
 use tokio::process::Command;
 
 /// Serves one session on this process's stdin/stdout; returns when stdin reaches EOF.
@@ -56,7 +58,10 @@ pub async fn connect_tcp(builder: ClientBuilder, addr: SocketAddr) -> Result<Cli
 
 /// Spawns `command` as a child process speaking MCP on stdio and connects to it.
 /// The child is killed when the client's session ends.
-pub async fn connect_child(builder: ClientBuilder, command: &mut Command) -> Result<Client, SessionError> {
+pub async fn connect_child(
+    builder: ClientBuilder,
+    command: &mut Command,
+) -> Result<Client, SessionError> {
     let transport = ChildProcessTransport::spawn(command, erlmcp_codec::DEFAULT_MAX_FRAME_BYTES)?;
     builder.connect(transport).await
 }

@@ -20,7 +20,11 @@ const BIN: &str = env!("CARGO_BIN_EXE_erlmcp");
 const LIMIT: Duration = Duration::from_secs(30);
 
 fn text(result: &erlmcp::schema::CallToolResult) -> String {
-    result.content.iter().filter_map(ContentBlock::as_text).collect()
+    result
+        .content
+        .iter()
+        .filter_map(ContentBlock::as_text)
+        .collect()
 }
 
 fn client_with_notes() -> (ClientBuilder, mpsc::UnboundedReceiver<Notification>) {
@@ -36,22 +40,41 @@ async fn exercise(client: &erlmcp::Client, notes: &mut mpsc::UnboundedReceiver<N
     let tools = client.list_tools().await.unwrap();
     assert!(tools.iter().any(|t| t.name == "echo"));
     let payload = "x".repeat(4096);
-    let echoed = client.call_tool("echo", json!({"text": payload})).await.unwrap();
+    let echoed = client
+        .call_tool("echo", json!({"text": payload}))
+        .await
+        .unwrap();
     assert_eq!(text(&echoed), payload);
-    let sum = client.call_tool("add", json!({"a": 2, "b": 40})).await.unwrap();
+    let sum = client
+        .call_tool("add", json!({"a": 2, "b": 40}))
+        .await
+        .unwrap();
     assert_eq!(sum.structured_content.unwrap()["sum"], 42.0);
     let failed = client.call_tool("fail", json!({})).await.unwrap();
     assert_eq!(failed.is_error, Some(true));
     let panicked = client.call_tool("panic", json!({})).await.unwrap_err();
     assert_eq!(panicked.rpc_error().unwrap().code.code(), -32603);
     let readme = client.read_resource("demo://readme").await.unwrap();
-    assert!(matches!(&readme.contents[0], ResourceContents::Text(t) if t.text.contains("erlmcp demo")));
+    assert!(
+        matches!(&readme.contents[0], ResourceContents::Text(t) if t.text.contains("erlmcp demo"))
+    );
     let logo = client.read_resource("demo://logo.png").await.unwrap();
     assert!(matches!(&logo.contents[0], ResourceContents::Blob(b) if !b.blob.is_empty()));
     let greeting = client.read_resource("demo://greeting/Grace").await.unwrap();
-    assert!(matches!(&greeting.contents[0], ResourceContents::Text(t) if t.text == "Hello, Grace!"));
-    let prompt = client.get_prompt("greet", &[("name", "Ada")]).await.unwrap();
-    assert!(prompt.messages[0].content.as_text().unwrap().contains("Ada"));
+    assert!(
+        matches!(&greeting.contents[0], ResourceContents::Text(t) if t.text == "Hello, Grace!")
+    );
+    let prompt = client
+        .get_prompt("greet", &[("name", "Ada")])
+        .await
+        .unwrap();
+    assert!(
+        prompt.messages[0]
+            .content
+            .as_text()
+            .unwrap()
+            .contains("Ada")
+    );
 
     client.subscribe(erlmcp::demo::COUNTER_URI).await.unwrap();
     let bumped = client.call_tool("bump", json!({})).await.unwrap();
@@ -109,7 +132,9 @@ async fn demo_server_over_a_real_child_process_on_stdio() {
         .unwrap()
         .unwrap();
     assert_eq!(client.server().server_info.name, "erlmcp-demo");
-    tokio::time::timeout(LIMIT, exercise(&client, &mut notes)).await.unwrap();
+    tokio::time::timeout(LIMIT, exercise(&client, &mut notes))
+        .await
+        .unwrap();
     client.close().await.unwrap();
 }
 
@@ -160,17 +185,34 @@ async fn a_hostile_tcp_peer_does_not_disturb_other_sessions() {
     let mut bad = tokio::net::TcpStream::connect(addr).await.unwrap();
     bad.write_all(b"{{{{ not json\n").await.unwrap();
     bad.write_all(&vec![b'a'; 20_000]).await.unwrap();
-    bad.write_all(b"\n\xff\xfe\xfd\n{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\"}\n").await.unwrap();
+    bad.write_all(b"\n\xff\xfe\xfd\n{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\"}\n")
+        .await
+        .unwrap();
     let mut lines = BufReader::new(bad).lines();
     let mut codes = Vec::new();
     for _ in 0..4 {
-        let line = tokio::time::timeout(LIMIT, lines.next_line()).await.unwrap().unwrap().unwrap();
+        let line = tokio::time::timeout(LIMIT, lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
         let msg: Value = serde_json::from_str(&line).unwrap();
-        codes.push(msg["error"]["code"].as_i64().or_else(|| msg["result"].as_object().map(|_| 0)).unwrap());
+        codes.push(
+            msg["error"]["code"]
+                .as_i64()
+                .or_else(|| msg["result"].as_object().map(|_| 0))
+                .unwrap(),
+        );
     }
-    assert_eq!(codes, [-32700, -32600, -32700, 0], "garbage, oversized, bad UTF-8, then ping");
+    assert_eq!(
+        codes,
+        [-32700, -32600, -32700, 0],
+        "garbage, oversized, bad UTF-8, then ping"
+    );
 
-    tokio::time::timeout(LIMIT, exercise(&good, &mut notes)).await.unwrap();
+    tokio::time::timeout(LIMIT, exercise(&good, &mut notes))
+        .await
+        .unwrap();
     good.close().await.unwrap();
     listener.abort();
 }
@@ -204,17 +246,33 @@ async fn erlmcp_serve_tcp_binary_and_erlmcp_call() {
     wait_for_listener(addr).await;
 
     let out = Command::new(BIN)
-        .args(["call", "tools/call", r#"{"name":"echo","arguments":{"text":"over tcp"}}"#, "--tcp", &addr.to_string()])
+        .args([
+            "call",
+            "tools/call",
+            r#"{"name":"echo","arguments":{"text":"over tcp"}}"#,
+            "--tcp",
+            &addr.to_string(),
+        ])
         .output()
         .await
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let result: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(result["content"][0]["text"], "over tcp");
 
     // A JSON-RPC error is printed to stderr and the exit status says so.
     let out = Command::new(BIN)
-        .args(["call", "resources/read", r#"{"uri":"demo://missing"}"#, "--tcp", &addr.to_string()])
+        .args([
+            "call",
+            "resources/read",
+            r#"{"uri":"demo://missing"}"#,
+            "--tcp",
+            &addr.to_string(),
+        ])
         .output()
         .await
         .unwrap();
@@ -228,13 +286,30 @@ async fn erlmcp_serve_tcp_binary_and_erlmcp_call() {
 #[tokio::test]
 async fn erlmcp_call_spawns_a_stdio_server() {
     let out = Command::new(BIN)
-        .args(["call", "prompts/get", r#"{"name":"greet","arguments":{"name":"Ken"}}"#, "--", BIN, "serve", "--stdio"])
+        .args([
+            "call",
+            "prompts/get",
+            r#"{"name":"greet","arguments":{"name":"Ken"}}"#,
+            "--",
+            BIN,
+            "serve",
+            "--stdio",
+        ])
         .output()
         .await
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let result: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(result["messages"][0]["content"]["text"].as_str().unwrap().contains("Ken"));
+    assert!(
+        result["messages"][0]["content"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Ken")
+    );
 }
 
 #[tokio::test]
@@ -256,23 +331,44 @@ async fn stdout_carries_only_protocol_even_with_debug_logging() {
         json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"panic","arguments":{}}}),
     ];
     for msg in &input {
-        stdin.write_all(format!("{msg}\n").as_bytes()).await.unwrap();
+        stdin
+            .write_all(format!("{msg}\n").as_bytes())
+            .await
+            .unwrap();
     }
     // Wait for the answers before closing stdin (EOF ends the session).
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut seen = Vec::new();
-    while seen.iter().filter(|m: &&Value| m.get("id").is_some()).count() < 3 {
-        let line = tokio::time::timeout(LIMIT, lines.next_line()).await.unwrap().unwrap().unwrap();
-        let msg: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("non-JSON on stdout: {line:?}: {e}"));
+    while seen
+        .iter()
+        .filter(|m: &&Value| m.get("id").is_some())
+        .count()
+        < 3
+    {
+        let line = tokio::time::timeout(LIMIT, lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let msg: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("non-JSON on stdout: {line:?}: {e}"));
         assert_eq!(msg["jsonrpc"], "2.0", "{line}");
         seen.push(msg);
     }
     drop(stdin);
-    let status = tokio::time::timeout(LIMIT, child.wait()).await.unwrap().unwrap();
+    let status = tokio::time::timeout(LIMIT, child.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(status.success(), "server exits cleanly on stdin EOF");
     assert!(lines.next_line().await.unwrap().is_none());
     let mut stderr = String::new();
-    tokio::io::AsyncReadExt::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).await.unwrap();
-    assert!(stderr.contains("handler panicked"), "logs go to stderr: {stderr}");
+    tokio::io::AsyncReadExt::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr)
+        .await
+        .unwrap();
+    assert!(
+        stderr.contains("handler panicked"),
+        "logs go to stderr: {stderr}"
+    );
     assert!(seen.iter().any(|m| m["method"] == "notifications/message"));
 }

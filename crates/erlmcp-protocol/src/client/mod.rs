@@ -10,11 +10,10 @@ use std::time::Duration;
 use erlmcp_codec::schema::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, CompleteRequestParams,
     CompleteResult, CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams,
-    ElicitResult, GetPromptResult, Implementation,
-    InitializeRequestParams, InitializeResult, JsonObject, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
-    LoggingLevel, Prompt, ProtocolVersion, ReadResourceRequestParams, ReadResourceResult,
-    Resource, ResourceTemplate, Root, Tool, methods,
+    ElicitResult, GetPromptResult, Implementation, InitializeRequestParams, InitializeResult,
+    JsonObject, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, LoggingLevel, Prompt, ProtocolVersion, ReadResourceRequestParams,
+    ReadResourceResult, Resource, ResourceTemplate, Root, Tool, methods,
 };
 use erlmcp_codec::{ErrorObject, Notification, Request};
 use erlmcp_transport::Transport;
@@ -28,13 +27,23 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::SessionConfig;
 use crate::error::{HandlerError, RequestError, SessionError};
-use crate::lifecycle::method_not_found;
 use crate::lifecycle::Phase;
+use crate::lifecycle::method_not_found;
 use crate::peer::{Peer, RequestOptions};
 use crate::session::{Dispatch, RequestScope, SessionRole, SessionStats, new_peer, run_session};
 
-type SamplingFn = Arc<dyn Fn(CreateMessageRequestParams) -> BoxFuture<'static, Result<CreateMessageResult, HandlerError>> + Send + Sync>;
-type ElicitFn = Arc<dyn Fn(ElicitRequestParams) -> BoxFuture<'static, Result<ElicitResult, HandlerError>> + Send + Sync>;
+type SamplingFn = Arc<
+    dyn Fn(
+            CreateMessageRequestParams,
+        ) -> BoxFuture<'static, Result<CreateMessageResult, HandlerError>>
+        + Send
+        + Sync,
+>;
+type ElicitFn = Arc<
+    dyn Fn(ElicitRequestParams) -> BoxFuture<'static, Result<ElicitResult, HandlerError>>
+        + Send
+        + Sync,
+>;
 type NotificationFn = Arc<dyn Fn(Notification) + Send + Sync>;
 
 /// Builds a [`Client`]: identity, capabilities (from the handlers given) and options.
@@ -103,7 +112,10 @@ impl ClientBuilder {
 
     /// Called for every notification from the server other than progress and
     /// cancellation (resource updates, list changes, log messages, …).
-    pub fn on_notification(mut self, callback: impl Fn(Notification) + Send + Sync + 'static) -> Self {
+    pub fn on_notification(
+        mut self,
+        callback: impl Fn(Notification) + Send + Sync + 'static,
+    ) -> Self {
         self.on_notification = Some(Arc::new(callback));
         self
     }
@@ -145,7 +157,11 @@ impl ClientBuilder {
         ));
         let params = InitializeRequestParams::new(self.protocol_version, capabilities, self.info);
         let init: Result<InitializeResult, RequestError> = peer
-            .request(methods::INITIALIZE, params, RequestOptions::with_timeout(self.config.init_timeout))
+            .request(
+                methods::INITIALIZE,
+                params,
+                RequestOptions::with_timeout(self.config.init_timeout),
+            )
             .await;
         let init = match init {
             Ok(init) => init,
@@ -156,12 +172,20 @@ impl ClientBuilder {
         };
         let Some(version) = ProtocolVersion::parse(&init.protocol_version) else {
             shutdown.cancel();
-            return Err(SessionError::Initialize(RequestError::Rpc(ErrorObject::new(
-                erlmcp_codec::ErrorCode::INVALID_PARAMS,
-                format!("server chose unsupported protocol version {}", init.protocol_version),
-            ))));
+            return Err(SessionError::Initialize(RequestError::Rpc(
+                ErrorObject::new(
+                    erlmcp_codec::ErrorCode::INVALID_PARAMS,
+                    format!(
+                        "server chose unsupported protocol version {}",
+                        init.protocol_version
+                    ),
+                ),
+            )));
         };
-        if let Err(err) = peer.notify(methods::NOTIFICATIONS_INITIALIZED, json!({})).await {
+        if let Err(err) = peer
+            .notify(methods::NOTIFICATIONS_INITIALIZED, json!({}))
+            .await
+        {
             shutdown.cancel();
             return Err(SessionError::Initialize(err));
         }
@@ -210,7 +234,8 @@ where
 
 impl SessionRole for ClientRole {
     fn on_request(&self, request: Request, _scope: RequestScope) -> Dispatch {
-        let not_found = || Dispatch::Reply(Err(method_not_found(Phase::Operational, &request.method)));
+        let not_found =
+            || Dispatch::Reply(Err(method_not_found(Phase::Operational, &request.method)));
         match request.method.as_str() {
             methods::PING => Dispatch::Reply(Ok(json!({}))),
             methods::SAMPLING_CREATE_MESSAGE => match &self.sampling {
@@ -308,13 +333,21 @@ impl Client {
 
     /// `ping`.
     pub async fn ping(&self) -> Result<(), RequestError> {
-        let _: Value = self.peer.request(methods::PING, json!({}), self.opts()).await?;
+        let _: Value = self
+            .peer
+            .request(methods::PING, json!({}), self.opts())
+            .await?;
         Ok(())
     }
 
     /// One page of `tools/list`.
-    pub async fn list_tools_page(&self, cursor: Option<String>) -> Result<ListToolsResult, RequestError> {
-        self.peer.request(methods::TOOLS_LIST, cursor_params(cursor), self.opts()).await
+    pub async fn list_tools_page(
+        &self,
+        cursor: Option<String>,
+    ) -> Result<ListToolsResult, RequestError> {
+        self.peer
+            .request(methods::TOOLS_LIST, cursor_params(cursor), self.opts())
+            .await
     }
 
     /// Every tool, following `nextCursor` to the end.
@@ -332,7 +365,11 @@ impl Client {
     }
 
     /// `tools/call` with the default timeout.
-    pub async fn call_tool(&self, name: &str, arguments: Value) -> Result<CallToolResult, RequestError> {
+    pub async fn call_tool(
+        &self,
+        name: &str,
+        arguments: Value,
+    ) -> Result<CallToolResult, RequestError> {
         self.call_tool_with(name, arguments, self.opts()).await
     }
 
@@ -354,12 +391,19 @@ impl Client {
             }
         };
         let params = CallToolRequestParams::new(name, arguments);
-        self.peer.request(methods::TOOLS_CALL, params, options).await
+        self.peer
+            .request(methods::TOOLS_CALL, params, options)
+            .await
     }
 
     /// One page of `resources/list`.
-    pub async fn list_resources_page(&self, cursor: Option<String>) -> Result<ListResourcesResult, RequestError> {
-        self.peer.request(methods::RESOURCES_LIST, cursor_params(cursor), self.opts()).await
+    pub async fn list_resources_page(
+        &self,
+        cursor: Option<String>,
+    ) -> Result<ListResourcesResult, RequestError> {
+        self.peer
+            .request(methods::RESOURCES_LIST, cursor_params(cursor), self.opts())
+            .await
     }
 
     /// Every resource, following `nextCursor` to the end.
@@ -383,7 +427,11 @@ impl Client {
         loop {
             let page: ListResourceTemplatesResult = self
                 .peer
-                .request(methods::RESOURCES_TEMPLATES_LIST, cursor_params(cursor), self.opts())
+                .request(
+                    methods::RESOURCES_TEMPLATES_LIST,
+                    cursor_params(cursor),
+                    self.opts(),
+                )
                 .await?;
             all.extend(page.resource_templates);
             match page.next_cursor {
@@ -396,19 +444,37 @@ impl Client {
     /// `resources/read`.
     pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult, RequestError> {
         self.peer
-            .request(methods::RESOURCES_READ, ReadResourceRequestParams::new(uri), self.opts())
+            .request(
+                methods::RESOURCES_READ,
+                ReadResourceRequestParams::new(uri),
+                self.opts(),
+            )
             .await
     }
 
     /// `resources/subscribe`.
     pub async fn subscribe(&self, uri: &str) -> Result<(), RequestError> {
-        let _: Value = self.peer.request(methods::RESOURCES_SUBSCRIBE, json!({"uri": uri}), self.opts()).await?;
+        let _: Value = self
+            .peer
+            .request(
+                methods::RESOURCES_SUBSCRIBE,
+                json!({"uri": uri}),
+                self.opts(),
+            )
+            .await?;
         Ok(())
     }
 
     /// `resources/unsubscribe`.
     pub async fn unsubscribe(&self, uri: &str) -> Result<(), RequestError> {
-        let _: Value = self.peer.request(methods::RESOURCES_UNSUBSCRIBE, json!({"uri": uri}), self.opts()).await?;
+        let _: Value = self
+            .peer
+            .request(
+                methods::RESOURCES_UNSUBSCRIBE,
+                json!({"uri": uri}),
+                self.opts(),
+            )
+            .await?;
         Ok(())
     }
 
@@ -417,7 +483,10 @@ impl Client {
         let mut all = Vec::new();
         let mut cursor = None;
         loop {
-            let page: ListPromptsResult = self.peer.request(methods::PROMPTS_LIST, cursor_params(cursor), self.opts()).await?;
+            let page: ListPromptsResult = self
+                .peer
+                .request(methods::PROMPTS_LIST, cursor_params(cursor), self.opts())
+                .await?;
             all.extend(page.prompts);
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
@@ -427,22 +496,44 @@ impl Client {
     }
 
     /// `prompts/get`.
-    pub async fn get_prompt(&self, name: &str, arguments: &[(&str, &str)]) -> Result<GetPromptResult, RequestError> {
-        let arguments: Map<String, Value> =
-            arguments.iter().map(|(k, v)| ((*k).to_owned(), Value::from(*v))).collect();
+    pub async fn get_prompt(
+        &self,
+        name: &str,
+        arguments: &[(&str, &str)],
+    ) -> Result<GetPromptResult, RequestError> {
+        let arguments: Map<String, Value> = arguments
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
+            .collect();
         self.peer
-            .request(methods::PROMPTS_GET, json!({"name": name, "arguments": arguments}), self.opts())
+            .request(
+                methods::PROMPTS_GET,
+                json!({"name": name, "arguments": arguments}),
+                self.opts(),
+            )
             .await
     }
 
     /// `completion/complete`.
-    pub async fn complete(&self, params: CompleteRequestParams) -> Result<CompleteResult, RequestError> {
-        self.peer.request(methods::COMPLETION_COMPLETE, params, self.opts()).await
+    pub async fn complete(
+        &self,
+        params: CompleteRequestParams,
+    ) -> Result<CompleteResult, RequestError> {
+        self.peer
+            .request(methods::COMPLETION_COMPLETE, params, self.opts())
+            .await
     }
 
     /// `logging/setLevel`.
     pub async fn set_logging_level(&self, level: LoggingLevel) -> Result<(), RequestError> {
-        let _: Value = self.peer.request(methods::LOGGING_SET_LEVEL, json!({"level": level}), self.opts()).await?;
+        let _: Value = self
+            .peer
+            .request(
+                methods::LOGGING_SET_LEVEL,
+                json!({"level": level}),
+                self.opts(),
+            )
+            .await?;
         Ok(())
     }
 
@@ -452,7 +543,9 @@ impl Client {
             return Err(RequestError::CapabilityMissing("roots"));
         };
         *current.write() = roots;
-        self.peer.notify(methods::NOTIFICATIONS_ROOTS_LIST_CHANGED, json!({})).await
+        self.peer
+            .notify(methods::NOTIFICATIONS_ROOTS_LIST_CHANGED, json!({}))
+            .await
     }
 
     /// Closes the session and waits for it to end.

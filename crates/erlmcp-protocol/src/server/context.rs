@@ -96,7 +96,11 @@ impl RequestContext {
             return Err(RequestError::CapabilityMissing("sampling"));
         }
         self.peer
-            .request(methods::SAMPLING_CREATE_MESSAGE, params, RequestOptions::default())
+            .request(
+                methods::SAMPLING_CREATE_MESSAGE,
+                params,
+                RequestOptions::default(),
+            )
             .await
     }
 
@@ -107,7 +111,11 @@ impl RequestContext {
             return Err(RequestError::CapabilityMissing("elicitation"));
         }
         self.peer
-            .request(methods::ELICITATION_CREATE, params, RequestOptions::default())
+            .request(
+                methods::ELICITATION_CREATE,
+                params,
+                RequestOptions::default(),
+            )
             .await
     }
 

@@ -156,7 +156,10 @@ impl Server {
 
     /// Serves one session on `transport` until the peer disconnects, the init timeout
     /// passes without `initialize`, or [`Server::shutdown_session`] is called.
-    pub fn serve<T: Transport>(&self, transport: T) -> impl Future<Output = Result<(), SessionError>> + Send + 'static {
+    pub fn serve<T: Transport>(
+        &self,
+        transport: T,
+    ) -> impl Future<Output = Result<(), SessionError>> + Send + 'static {
         let core = self.core.clone();
         let id = core.next_session.fetch_add(1, Ordering::Relaxed) + 1;
         let config = core.config.clone();
@@ -236,7 +239,12 @@ impl Server {
             .collect();
         targets
             .iter()
-            .filter(|peer| peer.try_notify(methods::NOTIFICATIONS_RESOURCES_UPDATED, json!({"uri": uri})))
+            .filter(|peer| {
+                peer.try_notify(
+                    methods::NOTIFICATIONS_RESOURCES_UPDATED,
+                    json!({"uri": uri}),
+                )
+            })
             .count()
     }
 
@@ -249,7 +257,10 @@ impl Server {
             .filter(|live| live.state.is_operational())
             .map(|live| live.peer.clone())
             .collect();
-        targets.iter().filter(|peer| peer.try_notify(method, json!({}))).count()
+        targets
+            .iter()
+            .filter(|peer| peer.try_notify(method, json!({})))
+            .count()
     }
 
     /// Adds (or replaces) a tool at runtime and tells every session.
@@ -278,7 +289,10 @@ impl Server {
         F: Fn(String, TemplateVars, RequestContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<ReadResourceResult, HandlerError>> + Send + 'static,
     {
-        self.core.resources.write().insert(resource, Arc::new(handler));
+        self.core
+            .resources
+            .write()
+            .insert(resource, Arc::new(handler));
         self.broadcast(methods::NOTIFICATIONS_RESOURCES_LIST_CHANGED);
     }
 
@@ -311,7 +325,12 @@ impl Server {
     }
 
     /// Sends `notifications/message` to every initialized session whose log level admits it.
-    pub async fn log(&self, level: erlmcp_codec::schema::LoggingLevel, logger: Option<&str>, data: serde_json::Value) {
+    pub async fn log(
+        &self,
+        level: erlmcp_codec::schema::LoggingLevel,
+        logger: Option<&str>,
+        data: serde_json::Value,
+    ) {
         let targets: Vec<(Arc<SessionState>, Peer)> = self
             .core
             .sessions
@@ -483,7 +502,9 @@ impl ServerBuilder {
     /// Builds the server, or lists every definition problem.
     pub fn build(self) -> Result<Server, BuildError> {
         if !self.errors.is_empty() {
-            return Err(BuildError { problems: self.errors });
+            return Err(BuildError {
+                problems: self.errors,
+            });
         }
         Ok(Server {
             core: Arc::new(ServerCore {

@@ -92,7 +92,9 @@ impl PromptRegistry {
         arguments: &PromptArgs,
     ) -> Result<Arc<dyn PromptHandler>, HandlerError> {
         let Some((prompt, handler)) = self.by_name.get(name) else {
-            return Err(HandlerError::invalid_params(format!("unknown prompt: {name}")));
+            return Err(HandlerError::invalid_params(format!(
+                "unknown prompt: {name}"
+            )));
         };
         let missing: Vec<&str> = prompt
             .arguments

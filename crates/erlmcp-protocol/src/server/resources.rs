@@ -139,7 +139,10 @@ mod interim {
             parts.push(Part::Lit(rest.to_owned()));
             Ok(UriTemplate(parts))
         }
-        pub(super) fn match_uri(&self, uri: &str) -> Result<Option<Vec<(String, String)>>, &'static str> {
+        pub(super) fn match_uri(
+            &self,
+            uri: &str,
+        ) -> Result<Option<Vec<(String, String)>>, &'static str> {
             let mut vars = Vec::new();
             let mut rest = uri;
             let mut i = 0;
@@ -151,10 +154,12 @@ mod interim {
                     },
                     Part::Var(name) => {
                         let end = match self.0.get(i + 1) {
-                            Some(Part::Lit(next)) if !next.is_empty() => match rest.find(next.as_str()) {
-                                Some(e) => e,
-                                None => return Ok(None),
-                            },
+                            Some(Part::Lit(next)) if !next.is_empty() => {
+                                match rest.find(next.as_str()) {
+                                    Some(e) => e,
+                                    None => return Ok(None),
+                                }
+                            }
                             _ => rest.len(),
                         };
                         let value = &rest[..end];

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use erlmcp_codec::schema::{
     CallToolRequestParams, ClientCapabilities, CompleteRequestParams, GetPromptRequestParams,
-    Implementation, InitializeRequestParams, LoggingLevel, PaginatedRequestParams,
-    ProtocolVersion, ReadResourceRequestParams, SetLevelRequestParams, SubscribeRequestParams,
+    Implementation, InitializeRequestParams, LoggingLevel, PaginatedRequestParams, ProtocolVersion,
+    ReadResourceRequestParams, SetLevelRequestParams, SubscribeRequestParams,
     UnsubscribeRequestParams, methods,
 };
 use erlmcp_codec::{ErrorObject, Notification, Request};
@@ -104,7 +104,13 @@ impl SessionState {
         self.inner.lock().phase.is_initialized()
     }
 
-    pub(crate) async fn log(&self, peer: &Peer, level: LoggingLevel, logger: Option<&str>, data: Value) {
+    pub(crate) async fn log(
+        &self,
+        peer: &Peer,
+        level: LoggingLevel,
+        logger: Option<&str>,
+        data: Value,
+    ) {
         if level < self.inner.lock().log_level {
             return;
         }
@@ -139,12 +145,17 @@ fn parse_params<T: DeserializeOwned>(params: Option<Value>) -> Result<T, ErrorOb
 }
 
 fn to_value<T: Serialize>(result: &T) -> Result<Value, ErrorObject> {
-    serde_json::to_value(result)
-        .map_err(|e| HandlerError::internal(format!("result not serialisable: {e}")).to_error_object())
+    serde_json::to_value(result).map_err(|e| {
+        HandlerError::internal(format!("result not serialisable: {e}")).to_error_object()
+    })
 }
 
 fn reply<T: Serialize>(result: Result<T, HandlerError>) -> Dispatch {
-    Dispatch::Reply(result.map_err(|e| e.to_error_object()).and_then(|r| to_value(&r)))
+    Dispatch::Reply(
+        result
+            .map_err(|e| e.to_error_object())
+            .and_then(|r| to_value(&r)),
+    )
 }
 
 impl ServerSession {
@@ -167,10 +178,11 @@ impl ServerSession {
             Ok(p) => p,
             Err(e) => return Dispatch::Reply(Err(e)),
         };
-        let negotiated = match lifecycle::negotiate(&params.protocol_version, self.core.supported_versions) {
-            Ok(n) => n,
-            Err(e) => return Dispatch::Reply(Err(e)),
-        };
+        let negotiated =
+            match lifecycle::negotiate(&params.protocol_version, self.core.supported_versions) {
+                Ok(n) => n,
+                Err(e) => return Dispatch::Reply(Err(e)),
+            };
         let version = negotiated.version();
         {
             let mut inner = self.state.inner.lock();
@@ -179,7 +191,11 @@ impl ServerSession {
             inner.client_info = Some(params.client_info);
             inner.client_capabilities = Some(params.capabilities);
         }
-        tracing::debug!(session = self.state.id, version = version.as_str(), "session initialized");
+        tracing::debug!(
+            session = self.state.id,
+            version = version.as_str(),
+            "session initialized"
+        );
         Dispatch::Reply(to_value(&self.core.initialize_result(version)))
     }
 
@@ -194,9 +210,15 @@ impl ServerSession {
                     Err(e) => return Dispatch::Reply(Err(e)),
                 };
                 let tools = core.tools.read();
-                reply(paginate(tools.list(), params.cursor.as_deref(), core.config.page_size).map(|page| {
-                    json!({"tools": page.items, "nextCursor": page.next_cursor})
-                }).map(strip_null_cursor))
+                reply(
+                    paginate(
+                        tools.list(),
+                        params.cursor.as_deref(),
+                        core.config.page_size,
+                    )
+                    .map(|page| json!({"tools": page.items, "nextCursor": page.next_cursor}))
+                    .map(strip_null_cursor),
+                )
             }
             methods::TOOLS_CALL if !core.has_tools() => self.not_offered(method),
             methods::TOOLS_CALL => {
@@ -220,7 +242,8 @@ impl ServerSession {
                             "invalid arguments for tool `{}`: {problems}",
                             tool.tool.name
                         ));
-                        return serde_json::to_value(result).map_err(|e| HandlerError::internal(e.to_string()));
+                        return serde_json::to_value(result)
+                            .map_err(|e| HandlerError::internal(e.to_string()));
                     }
                     let Value::Object(arguments) = args_value else {
                         return Err(HandlerError::internal("arguments are not an object"));
@@ -237,9 +260,15 @@ impl ServerSession {
                     Err(e) => return Dispatch::Reply(Err(e)),
                 };
                 let resources = core.resources.read();
-                reply(paginate(resources.list(), params.cursor.as_deref(), core.config.page_size).map(|page| {
-                    json!({"resources": page.items, "nextCursor": page.next_cursor})
-                }).map(strip_null_cursor))
+                reply(
+                    paginate(
+                        resources.list(),
+                        params.cursor.as_deref(),
+                        core.config.page_size,
+                    )
+                    .map(|page| json!({"resources": page.items, "nextCursor": page.next_cursor}))
+                    .map(strip_null_cursor),
+                )
             }
             methods::RESOURCES_TEMPLATES_LIST if !core.has_resources() => self.not_offered(method),
             methods::RESOURCES_TEMPLATES_LIST => {
@@ -262,10 +291,13 @@ impl ServerSession {
                 let resolved = core.resources.read().resolve(&params.uri);
                 match resolved {
                     Err(e) => reply::<Value>(Err(e)),
-                    Ok(None) => reply::<Value>(Err(HandlerError::ResourceNotFound { uri: params.uri })),
+                    Ok(None) => {
+                        reply::<Value>(Err(HandlerError::ResourceNotFound { uri: params.uri }))
+                    }
                     Ok(Some((handler, vars))) => Dispatch::Spawn(Box::pin(async move {
                         let result = handler.read(params.uri, vars, ctx).await?;
-                        serde_json::to_value(result).map_err(|e| HandlerError::internal(e.to_string()))
+                        serde_json::to_value(result)
+                            .map_err(|e| HandlerError::internal(e.to_string()))
                     })),
                 }
             }
@@ -307,9 +339,15 @@ impl ServerSession {
                     Err(e) => return Dispatch::Reply(Err(e)),
                 };
                 let prompts = core.prompts.read();
-                reply(paginate(prompts.list(), params.cursor.as_deref(), core.config.page_size).map(|page| {
-                    json!({"prompts": page.items, "nextCursor": page.next_cursor})
-                }).map(strip_null_cursor))
+                reply(
+                    paginate(
+                        prompts.list(),
+                        params.cursor.as_deref(),
+                        core.config.page_size,
+                    )
+                    .map(|page| json!({"prompts": page.items, "nextCursor": page.next_cursor}))
+                    .map(strip_null_cursor),
+                )
             }
             methods::PROMPTS_GET if !core.has_prompts() => self.not_offered(method),
             methods::PROMPTS_GET => {
@@ -323,7 +361,8 @@ impl ServerSession {
                     Err(e) => reply::<Value>(Err(e)),
                     Ok(handler) => Dispatch::Spawn(Box::pin(async move {
                         let result = handler.get(arguments, ctx).await?;
-                        serde_json::to_value(result).map_err(|e| HandlerError::internal(e.to_string()))
+                        serde_json::to_value(result)
+                            .map_err(|e| HandlerError::internal(e.to_string()))
                     })),
                 }
             }
@@ -395,8 +434,12 @@ impl SessionRole for ServerSession {
         let phase = self.state.phase();
         match request.method.as_str() {
             methods::PING => Dispatch::Reply(Ok(json!({}))),
-            methods::INITIALIZE if phase == Phase::AwaitingInitialize => self.initialize(request.params),
-            methods::INITIALIZE => Dispatch::Reply(Err(lifecycle::phase_error(phase, methods::INITIALIZE))),
+            methods::INITIALIZE if phase == Phase::AwaitingInitialize => {
+                self.initialize(request.params)
+            }
+            methods::INITIALIZE => {
+                Dispatch::Reply(Err(lifecycle::phase_error(phase, methods::INITIALIZE)))
+            }
             method if !phase.is_initialized() => {
                 if is_known_client_method(method) {
                     Dispatch::Reply(Err(lifecycle::phase_error(phase, method)))

@@ -79,9 +79,12 @@ pub(crate) struct RegisteredTool {
 
 impl RegisteredTool {
     fn new(tool: Tool, handler: Arc<dyn ToolHandler>) -> Result<Self, String> {
-        let input_validator = compile(&tool.input_schema).map_err(|e| format!("inputSchema of `{}`: {e}", tool.name))?;
+        let input_validator = compile(&tool.input_schema)
+            .map_err(|e| format!("inputSchema of `{}`: {e}", tool.name))?;
         let output_validator = match &tool.output_schema {
-            Some(schema) => compile(schema).map_err(|e| format!("outputSchema of `{}`: {e}", tool.name))?,
+            Some(schema) => {
+                compile(schema).map_err(|e| format!("outputSchema of `{}`: {e}", tool.name))?
+            }
             None => None,
         };
         Ok(RegisteredTool {
@@ -155,10 +158,18 @@ pub(crate) struct ToolRegistry {
 }
 
 impl ToolRegistry {
-    pub(crate) fn insert(&mut self, tool: Tool, handler: Arc<dyn ToolHandler>) -> Result<(), String> {
+    pub(crate) fn insert(
+        &mut self,
+        tool: Tool,
+        handler: Arc<dyn ToolHandler>,
+    ) -> Result<(), String> {
         let name = tool.name.clone();
         let registered = RegisteredTool::new(tool.clone(), handler)?;
-        if self.by_name.insert(name.clone(), Arc::new(registered)).is_some() {
+        if self
+            .by_name
+            .insert(name.clone(), Arc::new(registered))
+            .is_some()
+        {
             self.order.retain(|t| t.name != name);
         }
         self.order.push(tool);

@@ -11,8 +11,8 @@ use erlmcp_transport::{
     FrameReader, FrameWriter, StreamReader, StreamTransport, StreamWriter, Transport,
     TransportInfo, TransportKind,
 };
-use tokio::io::{DuplexStream, ReadHalf, WriteHalf};
 use serde_json::{Value, json};
+use tokio::io::{DuplexStream, ReadHalf, WriteHalf};
 use tokio::task::JoinHandle;
 
 pub const MAX_FRAME: usize = 64 * 1024;
@@ -36,11 +36,23 @@ impl RawPeer {
         let (a, b) = tokio::io::duplex(256 * 1024);
         let (ar, aw) = tokio::io::split(a);
         let (br, bw) = tokio::io::split(b);
-        let server_side = StreamTransport::new(ar, aw, TransportInfo::new(TransportKind::Memory, "raw-test", server_limit));
-        let peer_side = StreamTransport::new(br, bw, TransportInfo::new(TransportKind::Memory, "raw-test", peer_limit));
+        let server_side = StreamTransport::new(
+            ar,
+            aw,
+            TransportInfo::new(TransportKind::Memory, "raw-test", server_limit),
+        );
+        let peer_side = StreamTransport::new(
+            br,
+            bw,
+            TransportInfo::new(TransportKind::Memory, "raw-test", peer_limit),
+        );
         let session = tokio::spawn(server.serve(server_side));
         let (reader, writer) = peer_side.split();
-        RawPeer { reader, writer, session }
+        RawPeer {
+            reader,
+            writer,
+            session,
+        }
     }
 
     pub async fn send_raw(&mut self, line: &str) {
@@ -56,14 +68,20 @@ impl RawPeer {
 
     /// The next message from the server (panics after 5 s of silence).
     pub async fn recv(&mut self) -> Value {
-        self.try_recv(Duration::from_secs(5)).await.expect("server sent nothing within 5 s")
+        self.try_recv(Duration::from_secs(5))
+            .await
+            .expect("server sent nothing within 5 s")
     }
 
     /// The next message, or `None` if nothing arrives within `wait` or the stream ended.
     pub async fn try_recv(&mut self, wait: Duration) -> Option<Value> {
         match tokio::time::timeout(wait, self.reader.next_frame()).await {
-            Ok(Some(Ok(Frame::Message(bytes)))) => Some(serde_json::from_slice(&bytes).expect("server sent invalid JSON")),
-            Ok(Some(Ok(Frame::Oversized { len }))) => panic!("server sent an oversized frame of {len} bytes"),
+            Ok(Some(Ok(Frame::Message(bytes)))) => {
+                Some(serde_json::from_slice(&bytes).expect("server sent invalid JSON"))
+            }
+            Ok(Some(Ok(Frame::Oversized { len }))) => {
+                panic!("server sent an oversized frame of {len} bytes")
+            }
             Ok(Some(Err(err))) => panic!("transport error: {err}"),
             Ok(None) | Err(_) => None,
         }
@@ -71,17 +89,23 @@ impl RawPeer {
 
     /// True when the server closed the stream within `wait`.
     pub async fn closed_within(&mut self, wait: Duration) -> bool {
-        matches!(tokio::time::timeout(wait, self.reader.next_frame()).await, Ok(None))
+        matches!(
+            tokio::time::timeout(wait, self.reader.next_frame()).await,
+            Ok(None)
+        )
     }
 
     /// Sends a request and returns the answer with the same id, collecting any
     /// notifications that arrive first.
     pub async fn request(&mut self, id: Value, method: &str, params: Value) -> (Value, Vec<Value>) {
-        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).await;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+            .await;
         let mut notes = Vec::new();
         loop {
             let msg = self.recv().await;
-            if msg.get("id") == Some(&id) && (msg.get("result").is_some() || msg.get("error").is_some()) {
+            if msg.get("id") == Some(&id)
+                && (msg.get("result").is_some() || msg.get("error").is_some())
+            {
                 return (msg, notes);
             }
             notes.push(msg);
@@ -89,7 +113,8 @@ impl RawPeer {
     }
 
     pub async fn notify(&mut self, method: &str, params: Value) {
-        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params})).await;
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}))
+            .await;
     }
 
     /// Performs the handshake with the given capabilities.
@@ -105,7 +130,10 @@ impl RawPeer {
                 }),
             )
             .await;
-        assert!(answer.get("result").is_some(), "initialize failed: {answer}");
+        assert!(
+            answer.get("result").is_some(),
+            "initialize failed: {answer}"
+        );
         self.notify("notifications/initialized", json!({})).await;
         answer
     }
@@ -117,7 +145,9 @@ impl RawPeer {
 
 /// The error code of an error response.
 pub fn code(msg: &Value) -> i64 {
-    msg["error"]["code"].as_i64().unwrap_or_else(|| panic!("not an error response: {msg}"))
+    msg["error"]["code"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("not an error response: {msg}"))
 }
 
 /// `{"type":"object"}` plus the given properties and required list.

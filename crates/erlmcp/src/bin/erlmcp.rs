@@ -18,7 +18,11 @@ use erlmcp::{ClientBuilder, RequestOptions, SessionConfig};
 use serde_json::Value;
 
 #[derive(Parser)]
-#[command(name = "erlmcp", version, about = "erlmcp: MCP server runtime and client")]
+#[command(
+    name = "erlmcp",
+    version,
+    about = "erlmcp: MCP server runtime and client"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -158,7 +162,10 @@ async fn call(args: CallArgs) -> ExitCode {
     let outcome: Result<Value, _> = client.request(&args.method, params, options).await;
     let code = match outcome {
         Ok(result) => {
-            println!("{}", serde_json::to_string_pretty(&result).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&result).unwrap_or_default()
+            );
             ExitCode::SUCCESS
         }
         Err(err) => {
