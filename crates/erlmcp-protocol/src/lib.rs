@@ -8,11 +8,13 @@
 //!   completion, logging, subscriptions.
 //! - [`client`]: the handshake, typed calls, and handlers for sampling, roots, elicitation.
 //! - [`peer`]: outbound requests and notifications (monotonic ids, timeouts, progress).
+//! - [`compat`]: results adapted to the negotiated protocol version.
 //! - [`pagination`]: opaque cursors.
 //!
 //! It never opens sockets or pipes: transports come from `erlmcp-transport`.
 
 pub mod client;
+pub mod compat;
 pub mod config;
 pub mod error;
 pub mod lifecycle;

@@ -758,3 +758,54 @@ async fn a_request_to_a_closed_session_fails_fast() {
         .unwrap_err();
     assert!(matches!(err, RequestError::SessionClosed), "{err:?}");
 }
+
+#[tokio::test]
+async fn older_protocol_versions_get_results_in_their_own_shape() {
+    let server = Server::builder("compat", "1.0.0")
+        .tool(
+            Tool::new("sum", object_schema(json!({}), &[]))
+                .with_title("Sum")
+                .with_output_schema(object_schema(json!({"n": {"type": "integer"}}), &["n"])),
+            |_args: JsonObject, _ctx| async move {
+                let mut r = CallToolResult::text("3");
+                r.structured_content = Some(json!({"n": 3}));
+                Ok(r)
+            },
+        )
+        .build()
+        .unwrap();
+    for (version, modern) in [
+        ("2024-11-05", false),
+        ("2025-03-26", false),
+        ("2025-06-18", true),
+        ("2025-11-25", true),
+    ] {
+        let mut peer = RawPeer::start(&server);
+        let (init, _) = peer
+            .request(
+                json!(0),
+                "initialize",
+                json!({"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "old", "version": "0"}}),
+            )
+            .await;
+        assert_eq!(init["result"]["protocolVersion"], version);
+        peer.notify("notifications/initialized", json!({})).await;
+        let (list, _) = peer.request(json!(1), "tools/list", json!({})).await;
+        let tool = &list["result"]["tools"][0];
+        assert_eq!(
+            tool.get("outputSchema").is_some(),
+            modern,
+            "{version}: {tool}"
+        );
+        assert_eq!(tool.get("title").is_some(), modern, "{version}: {tool}");
+        let (call, _) = peer
+            .request(json!(2), "tools/call", json!({"name": "sum"}))
+            .await;
+        assert_eq!(
+            call["result"].get("structuredContent").is_some(),
+            modern,
+            "{version}: {call}"
+        );
+        assert_eq!(call["result"]["content"][0]["text"], "3");
+    }
+}

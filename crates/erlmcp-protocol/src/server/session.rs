@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use erlmcp_codec::schema::versions::LATEST_HANDSHAKE;
 use erlmcp_codec::schema::{
     CallToolRequestParams, ClientCapabilities, CompleteRequestParams, GetPromptRequestParams,
     Implementation, InitializeRequestParams, LoggingLevel, PaginatedRequestParams, ProtocolVersion,
@@ -16,6 +17,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
+use crate::compat;
 use crate::error::HandlerError;
 use crate::lifecycle::{self, Phase};
 use crate::pagination::paginate;
@@ -431,6 +433,57 @@ fn is_known_client_method(method: &str) -> bool {
 
 impl SessionRole for ServerSession {
     fn on_request(&self, request: Request, scope: RequestScope) -> Dispatch {
+        let is_initialize = request.method == methods::INITIALIZE;
+        // Only sessions on an older version pay for adaptation (and the method clone).
+        let method = (is_initialize || self.is_older_version()).then(|| request.method.clone());
+        let dispatch = self.dispatch(request, scope);
+        let Some(method) = method else {
+            return dispatch;
+        };
+        match self.state.protocol_version() {
+            Some(version) if version < LATEST_HANDSHAKE => adapt(dispatch, method, version),
+            _ => dispatch,
+        }
+    }
+
+    fn on_notification(&self, notification: Notification) {
+        self.notification(notification);
+    }
+
+    fn awaiting_initialize(&self) -> bool {
+        !self.state.phase().is_initialized()
+    }
+
+    fn on_closed(&self) {
+        self.state.close();
+        self.core.sessions.lock().remove(&self.state.id);
+    }
+}
+
+/// Applies [`compat::adapt_result`] to whatever the dispatch produces.
+fn adapt(dispatch: Dispatch, method: String, version: ProtocolVersion) -> Dispatch {
+    match dispatch {
+        Dispatch::Reply(Ok(mut value)) => {
+            compat::adapt_result(&method, version, &mut value);
+            Dispatch::Reply(Ok(value))
+        }
+        Dispatch::Spawn(handler) => Dispatch::Spawn(Box::pin(async move {
+            let mut value = handler.await?;
+            compat::adapt_result(&method, version, &mut value);
+            Ok(value)
+        })),
+        other => other,
+    }
+}
+
+impl ServerSession {
+    fn is_older_version(&self) -> bool {
+        self.state
+            .protocol_version()
+            .is_some_and(|v| v < LATEST_HANDSHAKE)
+    }
+
+    fn dispatch(&self, request: Request, scope: RequestScope) -> Dispatch {
         let phase = self.state.phase();
         match request.method.as_str() {
             methods::PING => Dispatch::Reply(Ok(json!({}))),
@@ -451,7 +504,7 @@ impl SessionRole for ServerSession {
         }
     }
 
-    fn on_notification(&self, notification: Notification) {
+    fn notification(&self, notification: Notification) {
         match notification.method.as_str() {
             methods::NOTIFICATIONS_INITIALIZED => {
                 let mut inner = self.state.inner.lock();
@@ -466,14 +519,5 @@ impl SessionRole for ServerSession {
             }
             other => tracing::trace!(method = other, "notification ignored"),
         }
-    }
-
-    fn awaiting_initialize(&self) -> bool {
-        !self.state.phase().is_initialized()
-    }
-
-    fn on_closed(&self) {
-        self.state.close();
-        self.core.sessions.lock().remove(&self.state.id);
     }
 }
