@@ -1,1 +1,100 @@
-fn main() {}
+//! `cargo xtask`: erlmcp's build orchestration.
+//!
+//! - `regression`: the project's test command (Python venv for interop tests, then
+//!   `cargo test --workspace`).
+//! - `bench`: release build, then the `load` harness against `target/release/erlmcp`.
+//! - `fuzz --seconds N`: every cargo-fuzz target for N seconds.
+//! - `sbom`: CycloneDX SBOM of the workspace.
+//! - `release-evidence`: all of the above into `evidence/bundle.json`.
+//!
+//! It holds orchestration only: figures are measured by `benches/` and the fuzzers, and
+//! recorded with `erlmcp-evidence` types.
+
+mod bench;
+mod fuzz;
+mod regression;
+mod release;
+mod sbom;
+mod workspace;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "erlmcp build orchestration")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the test suite: ensure target/pyenv (requirements-dev.txt), then
+    /// `cargo test --workspace` with ERLMCP_PYTHON set. Extra arguments go to cargo test.
+    Regression {
+        /// Passed to `cargo test` (e.g. `-- --nocapture`, `--no-fail-fast`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        cargo_args: Vec<String>,
+    },
+    /// Build erlmcp in release and run the load harness; writes evidence/out/throughput.json.
+    Bench {
+        /// Seconds per load scenario.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// Also run the criterion micro-benchmarks (`cargo bench -p erlmcp-benches`).
+        #[arg(long)]
+        criterion: bool,
+        /// Passed to the `load` binary (e.g. `--transports tcp --inflight 1,8,64`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        load_args: Vec<String>,
+    },
+    /// Run every fuzz target for N seconds; writes evidence/out/fuzz.json.
+    Fuzz {
+        /// Seconds per target (libFuzzer's -max_total_time).
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// The cargo-fuzz project.
+        #[arg(long, default_value = "fuzz")]
+        dir: PathBuf,
+    },
+    /// Write the CycloneDX SBOM to evidence/out/sbom.cdx.json.
+    Sbom,
+    /// Tests, load, fuzz and SBOM into evidence/bundle.json (+ evidence/throughput.csv).
+    ReleaseEvidence {
+        /// Seconds per load scenario.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// Seconds per fuzz target; 0 skips fuzzing.
+        #[arg(long, default_value_t = 30)]
+        fuzz_seconds: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = workspace::Workspace::locate().and_then(|ws| match cli.command {
+        Command::Regression { cargo_args } => regression::run(&ws, &cargo_args),
+        Command::Bench {
+            seconds,
+            criterion,
+            load_args,
+        } => bench::run(&ws, seconds, criterion, &load_args).map(drop),
+        Command::Fuzz { seconds, dir } => {
+            fuzz::run(&ws, &ws.root.join(dir), seconds).and_then(|report| report.fail_on_crash())
+        }
+        Command::Sbom => sbom::run(&ws, &ws.out_dir().join("sbom.cdx.json")).map(drop),
+        Command::ReleaseEvidence {
+            seconds,
+            fuzz_seconds,
+        } => release::run(&ws, seconds, fuzz_seconds),
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! `cargo xtask release-evidence`: every figure of one run into `evidence/bundle.json`.
+//!
+//! 1. Tests: `cargo test --workspace --no-fail-fast` (venv as for `regression`), each test
+//!    binary's `test result:` line becoming a `TestSuiteRecord`. Suites are named from
+//!    `cargo test --no-run --message-format=json` (package, target kind, target name).
+//!    Failing tests stop the run before anything is written.
+//! 2. Load: `cargo xtask bench` with `--seconds`.
+//! 3. Fuzz: every target for `--fuzz-seconds` (skipped at 0).
+//! 4. SBOM: `evidence/sbom.cdx.json`.
+//!
+//! Then the bundle and `evidence/throughput.csv`. A fuzz crash is recorded in the bundle
+//! and makes the command fail after writing it.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use cargo_metadata::{Message, MetadataCommand};
+use erlmcp_evidence::{Bundle, CargoTestLog, Environment, TestSuiteRecord};
+
+use crate::workspace::{self, Workspace};
+use crate::{bench, fuzz, regression, sbom};
+
+/// Runs everything and writes the bundle.
+pub fn run(ws: &Workspace, seconds: f64, fuzz_seconds: u64) -> anyhow::Result<()> {
+    let tests = run_tests(ws)?;
+    let throughput = bench::run(ws, seconds, false, &[])?;
+    let fuzz = if fuzz_seconds > 0 {
+        Some(fuzz::run(ws, &ws.root.join("fuzz"), fuzz_seconds)?)
+    } else {
+        eprintln!("fuzzing skipped (--fuzz-seconds 0)");
+        None
+    };
+    let sbom = sbom::run(ws, &ws.evidence_dir().join("sbom.cdx.json"))?;
+
+    let mut bundle = Bundle::new(Environment::capture(&ws.root, &codec_backend(ws)?));
+    bundle.tests = tests;
+    bundle.throughput = throughput;
+    if let Some(report) = &fuzz {
+        bundle
+            .sections
+            .insert("fuzz".to_owned(), serde_json::to_value(report)?);
+    }
+    bundle.sections.insert("sbom".to_owned(), sbom);
+    let path = ws.evidence_dir().join("bundle.json");
+    bundle.write(&path)?;
+    eprintln!(
+        "wrote {} and {}",
+        path.display(),
+        Bundle::csv_path(&path).display()
+    );
+    if let Some(report) = &fuzz {
+        report.fail_on_crash()?;
+    }
+    Ok(())
+}
+
+/// Runs the workspace tests, streaming their output, and returns one record per binary.
+fn run_tests(ws: &Workspace) -> anyhow::Result<Vec<TestSuiteRecord>> {
+    let python = regression::ensure_venv(ws)?;
+    let names = suite_names(ws, &python)?;
+    let mut log = CargoTestLog::with_names(names);
+    let mut command = regression::test_command(ws, &python);
+    command.arg("--no-fail-fast");
+    let status = workspace::run_tee(&mut command, |line| log.feed(line))?;
+    let records = log.into_records();
+    let failed: u64 = records.iter().map(|r| r.failed).sum();
+    if !status.success() || failed > 0 {
+        bail!("tests failed ({status}, {failed} failing tests); no evidence written");
+    }
+    let passed: u64 = records.iter().map(|r| r.passed).sum();
+    eprintln!("{} test suites, {passed} tests passed", records.len());
+    Ok(records)
+}
+
+/// Test executable file name → `package kind target` (e.g. `erlmcp-codec test framing`),
+/// from `cargo test --no-run --message-format=json`. This also builds the tests, so the
+/// run that follows only executes them.
+fn suite_names(ws: &Workspace, python: &Path) -> anyhow::Result<HashMap<String, String>> {
+    let mut command = regression::test_command(ws, python);
+    command
+        .args(["--no-run", "--message-format=json-render-diagnostics"])
+        .stdout(std::process::Stdio::piped());
+    eprintln!("$ {}", workspace::describe(&command));
+    let mut child = command.spawn().context("start cargo test --no-run")?;
+    let stdout = child.stdout.take().context("no stdout pipe")?;
+    let mut names = HashMap::new();
+    for message in Message::parse_stream(std::io::BufReader::new(stdout)) {
+        let Message::CompilerArtifact(artifact) = message? else {
+            continue;
+        };
+        let Some(exe) = artifact
+            .executable
+            .as_ref()
+            .filter(|_| artifact.profile.test)
+        else {
+            continue;
+        };
+        let Some(file) = exe.file_name() else {
+            continue;
+        };
+        let package = ws
+            .package_names
+            .get(&artifact.package_id.repr)
+            .map_or("?", String::as_str);
+        let kind = artifact
+            .target
+            .kind
+            .first()
+            .map_or_else(|| "?".to_owned(), |k| k.to_string());
+        names.insert(
+            file.trim_end_matches(".exe").to_owned(),
+            format!("{package} {kind} {}", artifact.target.name),
+        );
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        bail!("tests do not build ({status}); no evidence written");
+    }
+    Ok(names)
+}
+
+/// The JSON back end erlmcp's codec is built with: `simd-json` when the resolved
+/// workspace enables erlmcp-codec's `simd` feature, else `serde_json`.
+fn codec_backend(ws: &Workspace) -> anyhow::Result<String> {
+    let metadata = MetadataCommand::new()
+        .manifest_path(ws.root.join("Cargo.toml"))
+        .exec()
+        .context("cargo metadata")?;
+    let simd = metadata.resolve.as_ref().is_some_and(|resolve| {
+        resolve.nodes.iter().any(|node| {
+            metadata
+                .packages
+                .iter()
+                .any(|p| p.id == node.id && p.name.as_str() == "erlmcp-codec")
+                && node.features.iter().any(|f| f.as_str() == "simd")
+        })
+    });
+    Ok(if simd { "simd-json" } else { "serde_json" }.to_owned())
+}
