@@ -24,6 +24,8 @@ pub struct SessionConfig {
     pub max_frame_bytes: usize,
     /// Items per page of every `*/list` result (default 100).
     pub page_size: usize,
+    /// Task retention and limits.
+    pub tasks: crate::server::tasks::TaskLimits,
 }
 
 impl Default for SessionConfig {
@@ -35,6 +37,7 @@ impl Default for SessionConfig {
             init_timeout: Duration::from_secs(30),
             max_frame_bytes: erlmcp_codec::DEFAULT_MAX_FRAME_BYTES,
             page_size: 100,
+            tasks: crate::server::tasks::TaskLimits::default(),
         }
     }
 }

@@ -28,6 +28,7 @@ pub use config::SessionConfig;
 pub use error::{HandlerError, RequestError, SessionError};
 pub use lifecycle::Phase;
 pub use peer::{Peer, ProgressCallback, RequestOptions};
+pub use server::tasks::TaskLimits;
 pub use server::{
-    BuildError, RequestContext, Server, ServerBuilder, SessionSnapshot, SessionState,
+    BuildError, Introspection, RequestContext, Server, ServerBuilder, SessionSnapshot, SessionState,
 };

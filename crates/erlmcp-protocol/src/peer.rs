@@ -242,6 +242,12 @@ impl Peer {
         drop(pending);
     }
 
+    /// Messages queued for the writer and not yet taken by it.
+    pub fn queued(&self) -> usize {
+        let tx = &self.shared.outbound;
+        tx.max_capacity().saturating_sub(tx.capacity())
+    }
+
     /// Number of outbound requests still waiting for an answer.
     pub fn pending_requests(&self) -> usize {
         self.shared.pending.lock().len()

@@ -20,6 +20,7 @@ use crate::server::session::SessionState;
 #[derive(Clone)]
 pub struct RequestContext {
     pub(crate) request_id: RequestId,
+    pub(crate) task_id: Option<String>,
     pub(crate) progress_token: Option<ProgressToken>,
     pub(crate) cancel: CancellationToken,
     pub(crate) peer: Peer,
@@ -39,6 +40,11 @@ impl RequestContext {
     /// The id of the request being handled.
     pub fn request_id(&self) -> &RequestId {
         &self.request_id
+    }
+
+    /// The task this request runs as, when it was task-augmented.
+    pub fn task_id(&self) -> Option<&str> {
+        self.task_id.as_deref()
     }
 
     /// The id of the session (unique within this server process).
@@ -95,12 +101,7 @@ impl RequestContext {
         if caps.sampling.is_none() {
             return Err(RequestError::CapabilityMissing("sampling"));
         }
-        self.peer
-            .request(
-                methods::SAMPLING_CREATE_MESSAGE,
-                params,
-                RequestOptions::default(),
-            )
+        self.ask_client(methods::SAMPLING_CREATE_MESSAGE, params)
             .await
     }
 
@@ -110,13 +111,40 @@ impl RequestContext {
         if caps.elicitation.is_none() {
             return Err(RequestError::CapabilityMissing("elicitation"));
         }
-        self.peer
-            .request(
-                methods::ELICITATION_CREATE,
-                params,
-                RequestOptions::default(),
-            )
-            .await
+        self.ask_client(methods::ELICITATION_CREATE, params).await
+    }
+
+    /// Sends a request that needs the client (or its user) to act. Inside a task the
+    /// task is `input_required` meanwhile, and the request carries the related-task
+    /// `_meta` so the client can show what it is for.
+    async fn ask_client<P: serde::Serialize, R: serde::de::DeserializeOwned>(
+        &self,
+        method: &str,
+        params: P,
+    ) -> Result<R, RequestError> {
+        let Some(task_id) = &self.task_id else {
+            return self
+                .peer
+                .request(method, params, RequestOptions::default())
+                .await;
+        };
+        let mut params = serde_json::to_value(params).map_err(RequestError::InvalidParams)?;
+        if let Value::Object(map) = &mut params {
+            let meta = map.entry("_meta").or_insert_with(|| json!({}));
+            if let Value::Object(meta) = meta {
+                meta.insert(
+                    erlmcp_codec::schema::RELATED_TASK_META_KEY.into(),
+                    json!({ "taskId": task_id }),
+                );
+            }
+        }
+        self.session.tasks.set_waiting_for_input(task_id, true);
+        let outcome = self
+            .peer
+            .request(method, params, RequestOptions::default())
+            .await;
+        self.session.tasks.set_waiting_for_input(task_id, false);
+        outcome
     }
 
     /// Asks the client for its roots (`roots/list`).

@@ -9,6 +9,7 @@ pub mod context;
 pub mod prompts;
 pub mod resources;
 pub(crate) mod session;
+pub mod tasks;
 pub mod tools;
 
 use std::collections::HashMap;
@@ -106,6 +107,9 @@ impl ServerCore {
         if self.logging {
             caps["logging"] = json!({});
         }
+        if self.tools.read().supports_tasks() {
+            caps["tasks"] = json!({"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}});
+        }
         serde_json::from_value(caps).unwrap_or_default()
     }
 
@@ -146,6 +150,28 @@ pub struct SessionSnapshot {
     pub in_flight: usize,
     /// Outbound requests waiting for the client.
     pub pending_outbound: usize,
+    /// Tasks held (working, waiting for input, or finished and retained).
+    pub tasks: usize,
+    /// Messages queued for the client, not yet written.
+    pub queued_messages: usize,
+}
+
+/// Totals over every live session: what the server holds right now. After every client
+/// has gone, every figure is zero — the leak check of the lifecycle tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Introspection {
+    /// Live sessions.
+    pub sessions: usize,
+    /// Resource subscriptions (one notification handler each).
+    pub subscriptions: usize,
+    /// Inbound requests being handled.
+    pub in_flight: usize,
+    /// Outbound requests waiting for answers.
+    pub pending_outbound: usize,
+    /// Tasks held.
+    pub tasks: usize,
+    /// Messages queued for peers.
+    pub queued_messages: usize,
 }
 
 impl Server {
@@ -164,7 +190,8 @@ impl Server {
         let id = core.next_session.fetch_add(1, Ordering::Relaxed) + 1;
         let config = core.config.clone();
         let (peer, outbound) = new_peer(&config);
-        let state = Arc::new(SessionState::new(id));
+        let tasks = Arc::new(tasks::TaskStore::new(id, config.tasks, peer.clone()));
+        let state = Arc::new(SessionState::new(id, tasks));
         let stats = Arc::new(SessionStats::default());
         let shutdown = CancellationToken::new();
         core.sessions.lock().insert(
@@ -219,10 +246,27 @@ impl Server {
                 subscriptions: live.state.subscription_count(),
                 in_flight: live.stats.in_flight(),
                 pending_outbound: live.peer.pending_requests(),
+                tasks: live.state.task_count(),
+                queued_messages: live.peer.queued(),
             })
             .collect();
         out.sort_by_key(|s| s.id);
         out
+    }
+
+    /// Totals over every live session (see [`Introspection`]).
+    pub fn introspect(&self) -> Introspection {
+        self.sessions()
+            .iter()
+            .fold(Introspection::default(), |mut total, s| {
+                total.sessions += 1;
+                total.subscriptions += s.subscriptions;
+                total.in_flight += s.in_flight;
+                total.pending_outbound += s.pending_outbound;
+                total.tasks += s.tasks;
+                total.queued_messages += s.queued_messages;
+                total
+            })
     }
 
     /// Sends `notifications/resources/updated` to every session subscribed to `uri`.

@@ -7,15 +7,19 @@ use std::sync::Arc;
 use erlmcp_codec::schema::versions::LATEST_HANDSHAKE;
 use erlmcp_codec::schema::{
     CallToolRequestParams, ClientCapabilities, CompleteRequestParams, GetPromptRequestParams,
-    Implementation, InitializeRequestParams, LoggingLevel, PaginatedRequestParams, ProtocolVersion,
-    ReadResourceRequestParams, SetLevelRequestParams, SubscribeRequestParams,
-    UnsubscribeRequestParams, methods,
+    GetTaskRequestParams, Implementation, InitializeRequestParams, LoggingLevel,
+    PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams, SetLevelRequestParams,
+    SubscribeRequestParams, TaskSupport, UnsubscribeRequestParams, methods,
 };
 use erlmcp_codec::{ErrorObject, Notification, Request};
 use parking_lot::Mutex;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
+
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt;
 
 use crate::compat;
 use crate::error::HandlerError;
@@ -24,12 +28,15 @@ use crate::pagination::paginate;
 use crate::peer::Peer;
 use crate::server::ServerCore;
 use crate::server::context::RequestContext;
+use crate::server::tasks::TaskStore;
+use crate::server::tools;
 use crate::session::{Dispatch, RequestScope, SessionRole};
 
 /// Per-session state shared between the session's role and its request contexts.
 pub struct SessionState {
     id: u64,
     inner: Mutex<SessionInner>,
+    pub(crate) tasks: Arc<TaskStore>,
 }
 
 struct SessionInner {
@@ -53,9 +60,10 @@ impl std::fmt::Debug for SessionState {
 }
 
 impl SessionState {
-    pub(crate) fn new(id: u64) -> Self {
+    pub(crate) fn new(id: u64, tasks: Arc<TaskStore>) -> Self {
         SessionState {
             id,
+            tasks,
             inner: Mutex::new(SessionInner {
                 phase: Phase::AwaitingInitialize,
                 version: None,
@@ -92,6 +100,11 @@ impl SessionState {
         self.inner.lock().client_capabilities.clone()
     }
 
+    /// Number of tasks the session holds.
+    pub fn task_count(&self) -> usize {
+        self.tasks.len()
+    }
+
     /// Number of resource subscriptions the session holds.
     pub fn subscription_count(&self) -> usize {
         self.inner.lock().subscriptions.len()
@@ -124,9 +137,12 @@ impl SessionState {
     }
 
     fn close(&self) {
-        let mut inner = self.inner.lock();
-        inner.phase = Phase::Closed;
-        inner.subscriptions.clear();
+        {
+            let mut inner = self.inner.lock();
+            inner.phase = Phase::Closed;
+            inner.subscriptions.clear();
+        }
+        self.tasks.clear();
     }
 }
 
@@ -168,6 +184,7 @@ impl ServerSession {
             .and_then(erlmcp_codec::RequestId::from_value);
         RequestContext {
             request_id: scope.id.clone(),
+            task_id: None,
             progress_token,
             cancel: scope.cancel.clone(),
             peer: self.peer.clone(),
@@ -224,7 +241,7 @@ impl ServerSession {
             }
             methods::TOOLS_CALL if !core.has_tools() => self.not_offered(method),
             methods::TOOLS_CALL => {
-                let ctx = self.context(&scope, request.params.as_ref());
+                let mut ctx = self.context(&scope, request.params.as_ref());
                 let params: CallToolRequestParams = match parse_params(request.params) {
                     Ok(p) => p,
                     Err(e) => return Dispatch::Reply(Err(e)),
@@ -236,24 +253,77 @@ impl ServerSession {
                     }
                     .to_error_object()));
                 };
-                let arguments = params.arguments.unwrap_or_default();
-                Dispatch::Spawn(Box::pin(async move {
-                    let args_value = Value::Object(arguments);
-                    if let Err(problems) = tool.validate_input(&args_value) {
-                        let result = erlmcp_codec::schema::CallToolResult::error_text(format!(
-                            "invalid arguments for tool `{}`: {problems}",
-                            tool.tool.name
-                        ));
-                        return serde_json::to_value(result)
-                            .map_err(|e| HandlerError::internal(e.to_string()));
+                let support = tools::task_support(&tool.tool);
+                match (&params.task, support) {
+                    (Some(_), TaskSupport::Forbidden) => {
+                        return Dispatch::Reply(Err(task_support_error(
+                            &params.name,
+                            "does not support task-augmented execution",
+                        )));
                     }
-                    let Value::Object(arguments) = args_value else {
-                        return Err(HandlerError::internal("arguments are not an object"));
-                    };
-                    let result = tool.handler.call(arguments, ctx).await?;
-                    tool.validate_output(&result)?;
-                    serde_json::to_value(result).map_err(|e| HandlerError::internal(e.to_string()))
-                }))
+                    (None, TaskSupport::Required) => {
+                        return Dispatch::Reply(Err(task_support_error(
+                            &params.name,
+                            "must be called as a task",
+                        )));
+                    }
+                    _ => {}
+                }
+                let arguments = params.arguments.unwrap_or_default();
+                let Some(task_request) = params.task else {
+                    return Dispatch::Spawn(Box::pin(run_tool(tool, arguments, ctx)));
+                };
+                // Task-augmented: answer now with the task, run the tool in the background.
+                let store = self.state.tasks.clone();
+                let task = match store.create(task_request.ttl) {
+                    Ok(task) => task,
+                    Err(e) => return reply::<Value>(Err(e)),
+                };
+                let task_id = task.task_id.clone();
+                ctx.task_id = Some(task_id.clone());
+                let runner = store.clone();
+                let handle = tokio::spawn(async move {
+                    let outcome = AssertUnwindSafe(run_tool(tool, arguments, ctx))
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|_| Err(HandlerError::internal("tool handler panicked")));
+                    runner.finish(&task_id, outcome.map_err(|e| e.to_error_object()));
+                });
+                store.attach(&task.task_id, handle.abort_handle());
+                Dispatch::Reply(to_value(&json!({ "task": task })))
+            }
+            methods::TASKS_GET | methods::TASKS_RESULT | methods::TASKS_CANCEL
+                if !core.tools.read().supports_tasks() =>
+            {
+                self.not_offered(method)
+            }
+            methods::TASKS_LIST if !core.tools.read().supports_tasks() => self.not_offered(method),
+            methods::TASKS_GET => match parse_params::<GetTaskRequestParams>(request.params) {
+                Err(e) => Dispatch::Reply(Err(e)),
+                Ok(p) => reply(self.state.tasks.get(&p.task_id)),
+            },
+            methods::TASKS_CANCEL => match parse_params::<GetTaskRequestParams>(request.params) {
+                Err(e) => Dispatch::Reply(Err(e)),
+                Ok(p) => reply(self.state.tasks.cancel(&p.task_id)),
+            },
+            methods::TASKS_RESULT => match parse_params::<GetTaskRequestParams>(request.params) {
+                Err(e) => Dispatch::Reply(Err(e)),
+                Ok(p) => {
+                    let store = self.state.tasks.clone();
+                    Dispatch::Spawn(Box::pin(async move { store.result(&p.task_id).await }))
+                }
+            },
+            methods::TASKS_LIST => {
+                let params: PaginatedRequestParams = match parse_params(request.params) {
+                    Ok(p) => p,
+                    Err(e) => return Dispatch::Reply(Err(e)),
+                };
+                let tasks = self.state.tasks.list();
+                reply(
+                    paginate(&tasks, params.cursor.as_deref(), core.config.page_size)
+                        .map(|page| json!({"tasks": page.items, "nextCursor": page.next_cursor}))
+                        .map(strip_null_cursor),
+                )
             }
             methods::RESOURCES_LIST if !core.has_resources() => self.not_offered(method),
             methods::RESOURCES_LIST => {
@@ -397,6 +467,38 @@ impl ServerSession {
     fn not_offered(&self, method: &str) -> Dispatch {
         Dispatch::Reply(Err(lifecycle::method_not_found(self.state.phase(), method)))
     }
+}
+
+/// Runs a tool: validates arguments (failures are `isError` results), calls the handler,
+/// and checks `structuredContent` against the output schema.
+async fn run_tool(
+    tool: Arc<tools::RegisteredTool>,
+    arguments: serde_json::Map<String, Value>,
+    ctx: RequestContext,
+) -> Result<Value, HandlerError> {
+    let args_value = Value::Object(arguments);
+    if let Err(problems) = tool.validate_input(&args_value) {
+        let result = erlmcp_codec::schema::CallToolResult::error_text(format!(
+            "invalid arguments for tool `{}`: {problems}",
+            tool.tool.name
+        ));
+        return serde_json::to_value(result).map_err(|e| HandlerError::internal(e.to_string()));
+    }
+    let Value::Object(arguments) = args_value else {
+        return Err(HandlerError::internal("arguments are not an object"));
+    };
+    let result = tool.handler.call(arguments, ctx).await?;
+    tool.validate_output(&result)?;
+    serde_json::to_value(result).map_err(|e| HandlerError::internal(e.to_string()))
+}
+
+/// -32601 for a tool called against its `execution.taskSupport`.
+fn task_support_error(tool: &str, what: &str) -> ErrorObject {
+    ErrorObject::new(
+        erlmcp_codec::ErrorCode::METHOD_NOT_FOUND,
+        format!("tool `{tool}` {what}"),
+    )
+    .with_data(json!({"tool": tool}))
 }
 
 fn strip_null_cursor(mut value: Value) -> Value {

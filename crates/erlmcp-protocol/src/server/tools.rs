@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use erlmcp_codec::schema::{CallToolResult, JsonObject, Tool};
+use erlmcp_codec::schema::{CallToolResult, JsonObject, TaskSupport, Tool};
 use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -192,4 +192,19 @@ impl ToolRegistry {
     pub(crate) fn is_empty(&self) -> bool {
         self.order.is_empty()
     }
+
+    /// True when some tool may run as a task.
+    pub(crate) fn supports_tasks(&self) -> bool {
+        self.order
+            .iter()
+            .any(|t| task_support(t) != TaskSupport::Forbidden)
+    }
+}
+
+/// The tool's `execution.taskSupport` (absent means forbidden).
+pub(crate) fn task_support(tool: &Tool) -> TaskSupport {
+    tool.execution
+        .as_ref()
+        .and_then(|e| e.task_support)
+        .unwrap_or(TaskSupport::Forbidden)
 }
