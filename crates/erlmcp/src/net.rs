@@ -52,7 +52,7 @@ pub async fn bind_and_serve_tcp(server: &Server, addr: SocketAddr) -> Result<(),
 pub async fn connect_tcp(builder: ClientBuilder, addr: SocketAddr) -> Result<Client, SessionError> {
     let transport = TcpTransport::connect(addr, erlmcp_codec::DEFAULT_MAX_FRAME_BYTES)
         .await
-        .map_err(|e| SessionError::Transport(e))?;
+        .map_err(SessionError::Transport)?;
     builder.connect(transport).await
 }
 
