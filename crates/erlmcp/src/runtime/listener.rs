@@ -1,0 +1,217 @@
+//! Listener supervisors: one per listener kind, each child one accept loop.
+//!
+//! ```text
+//!   listener.tcp (one_for_one)
+//!   └── acceptor-{addr}   permanent: accept ─▶ place a session in a bulkhead ─▶ accept …
+//! ```
+//!
+//! The bound socket belongs to the listener supervisor's child spec, not to the accept
+//! loop: when the loop crashes, its restart accepts on the same socket at once, and
+//! connections that arrived meanwhile wait in the kernel's backlog. Sessions already
+//! placed live in the bulkheads and never notice.
+//!
+//! `listener.stdio` has one transient child that places the single stdio session and
+//! ends; stdin and stdout cannot be accepted twice.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use erlmcp_supervisor::{
+    ChildContext, ChildSpec, Intensity, Restart, Strategy, Supervisor, SupervisorRef,
+};
+use erlmcp_transport::{StdioTransport, TcpAcceptor};
+use serde::Serialize;
+use tokio::sync::Notify;
+
+use super::session::Sessions;
+
+/// Pause after a failed accept (e.g. out of file descriptors) before accepting again.
+const ACCEPT_RETRY: Duration = Duration::from_millis(50);
+
+/// The kinds of listener the runtime supervises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ListenerKind {
+    /// This process's stdin/stdout (one session).
+    Stdio,
+    /// TCP listeners.
+    Tcp,
+}
+
+impl ListenerKind {
+    /// A short lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListenerKind::Stdio => "stdio",
+            ListenerKind::Tcp => "tcp",
+        }
+    }
+}
+
+/// One listener's counters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListenerStatus {
+    /// The listener kind.
+    pub kind: ListenerKind,
+    /// Where it listens (`127.0.0.1:7400`, `stdio`).
+    pub address: String,
+    /// Connections accepted.
+    pub accepted: u64,
+    /// Accepted connections refused by their bulkhead (full or restarting).
+    pub refused: u64,
+    /// Times its accept loop started (more than one: it crashed and was restarted).
+    pub starts: u64,
+}
+
+/// State that outlives every incarnation of one accept loop.
+pub(crate) struct Listener {
+    pub(crate) kind: ListenerKind,
+    pub(crate) address: String,
+    crash: Notify,
+    accepted: AtomicU64,
+    refused: AtomicU64,
+    starts: AtomicU64,
+}
+
+impl Listener {
+    fn new(kind: ListenerKind, address: String) -> Arc<Self> {
+        Arc::new(Listener {
+            kind,
+            address,
+            crash: Notify::new(),
+            accepted: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+            starts: AtomicU64::new(0),
+        })
+    }
+
+    pub(crate) fn crash(&self) {
+        self.crash.notify_one();
+    }
+
+    pub(crate) fn status(&self) -> ListenerStatus {
+        ListenerStatus {
+            kind: self.kind,
+            address: self.address.clone(),
+            accepted: self.accepted.load(Ordering::Relaxed),
+            refused: self.refused.load(Ordering::Relaxed),
+            starts: self.starts.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Restart budget of a listener supervisor: a listener that keeps crashing escalates to
+/// the root after this.
+fn listener_intensity() -> Intensity {
+    Intensity {
+        max_restarts: 5,
+        period: Duration::from_secs(10),
+    }
+}
+
+/// The `listener.tcp` supervisor with one accept loop per acceptor.
+pub(crate) fn tcp_supervisor(
+    acceptors: Vec<TcpAcceptor>,
+    sessions: &Arc<Sessions>,
+) -> (Supervisor, SupervisorRef, Vec<Arc<Listener>>) {
+    let mut supervisor = Supervisor::new("listener.tcp")
+        .strategy(Strategy::OneForOne)
+        .intensity(listener_intensity());
+    let mut listeners = Vec::new();
+    for acceptor in acceptors {
+        let address = match acceptor.local_addr() {
+            Ok(addr) => addr.to_string(),
+            Err(_) => "unknown".to_owned(),
+        };
+        let listener = Listener::new(ListenerKind::Tcp, address.clone());
+        let acceptor = Arc::new(acceptor);
+        let state = listener.clone();
+        let sessions = sessions.clone();
+        supervisor = supervisor.child(ChildSpec::worker(
+            format!("acceptor-{address}"),
+            move |ctx| accept_loop(ctx, acceptor.clone(), state.clone(), sessions.clone()),
+        ));
+        listeners.push(listener);
+    }
+    let handle = supervisor.handle();
+    (supervisor, handle, listeners)
+}
+
+async fn accept_loop(
+    ctx: ChildContext,
+    acceptor: Arc<TcpAcceptor>,
+    listener: Arc<Listener>,
+    sessions: Arc<Sessions>,
+) {
+    listener.starts.fetch_add(1, Ordering::Relaxed);
+    tracing::debug!(address = %listener.address, "accepting");
+    loop {
+        let accepted = tokio::select! {
+            biased;
+            () = ctx.shutdown_requested() => return,
+            () = listener.crash.notified() => {
+                panic!("TCP listener {}: crash injected by Runtime::crash_listener", listener.address)
+            }
+            accepted = acceptor.accept() => accepted,
+        };
+        match accepted {
+            Ok(transport) => {
+                listener.accepted.fetch_add(1, Ordering::Relaxed);
+                if sessions.start(transport).await.is_err() {
+                    listener.refused.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Err(err) => {
+                tracing::warn!(address = %listener.address, error = %err, "accept failed; retrying");
+                tokio::select! {
+                    () = ctx.shutdown_requested() => return,
+                    () = tokio::time::sleep(ACCEPT_RETRY) => {}
+                }
+            }
+        }
+    }
+}
+
+/// The `listener.stdio` supervisor: one transient child that places the stdio session.
+pub(crate) fn stdio_supervisor(
+    max_frame_bytes: usize,
+    sessions: &Arc<Sessions>,
+) -> (Supervisor, SupervisorRef, Arc<Listener>) {
+    let listener = Listener::new(ListenerKind::Stdio, "stdio".to_owned());
+    let state = listener.clone();
+    let sessions = sessions.clone();
+    let supervisor = Supervisor::new("listener.stdio")
+        .intensity(listener_intensity())
+        .child(
+            ChildSpec::worker("stdio", move |_ctx| {
+                let state = state.clone();
+                let sessions = sessions.clone();
+                async move {
+                    state.starts.fetch_add(1, Ordering::Relaxed);
+                    state.accepted.fetch_add(1, Ordering::Relaxed);
+                    match sessions.start(StdioTransport::new(max_frame_bytes)).await {
+                        Ok(_) => Ok(()),
+                        Err(err) => {
+                            state.refused.fetch_add(1, Ordering::Relaxed);
+                            Err(err)
+                        }
+                    }
+                }
+            })
+            .restart(Restart::Transient),
+        );
+    let handle = supervisor.handle();
+    (supervisor, handle, listener)
+}
+
+/// The addresses the TCP listeners are bound to.
+pub(crate) fn tcp_addrs(listeners: &[Arc<Listener>]) -> Vec<SocketAddr> {
+    listeners
+        .iter()
+        .filter(|l| l.kind == ListenerKind::Tcp)
+        .filter_map(|l| l.address.parse().ok())
+        .collect()
+}
