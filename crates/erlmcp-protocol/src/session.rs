@@ -104,6 +104,12 @@ pub(crate) async fn run_session<T: Transport, R: SessionRole>(
     let writer_stop = CancellationToken::new();
     let writer_task = tokio::spawn(write_loop(writer, outbound, writer_stop.clone()));
     let permits = Arc::new(Semaphore::new(config.max_concurrent_requests.max(1)));
+    let cleanup = SessionCleanup {
+        role: role.clone(),
+        peer: peer.clone(),
+        stats: stats.clone(),
+        writer_stop: writer_stop.clone(),
+    };
 
     let init_timer = tokio::time::sleep(config.init_timeout);
     tokio::pin!(init_timer);
@@ -170,22 +176,40 @@ pub(crate) async fn run_session<T: Transport, R: SessionRole>(
         }
     };
 
-    // Stop every handler still running: nobody will read their answers.
-    let cancelled: Vec<CancellationToken> = stats
-        .in_flight
-        .lock()
-        .drain()
-        .map(|(_, token)| token)
-        .collect();
-    for token in cancelled {
-        token.cancel();
-    }
-    peer.fail_all_pending();
-    role.on_closed();
-    // Let the writer flush what is queued (answers to the last requests), then stop it.
-    writer_stop.cancel();
+    // Release everything (the guard does it on every path), then let the writer flush
+    // what is queued (answers to the last requests) and stop.
+    drop(cleanup);
     let _ = writer_task.await;
     outcome
+}
+
+/// Releases what a session holds when its driver ends — normally, or because the driver
+/// future was dropped half-way (its task panicked or was aborted by a supervisor). In
+/// that case nothing after the `loop` runs, so the work lives in `Drop`.
+struct SessionCleanup<R: SessionRole> {
+    role: Arc<R>,
+    peer: Peer,
+    stats: Arc<SessionStats>,
+    writer_stop: CancellationToken,
+}
+
+impl<R: SessionRole> Drop for SessionCleanup<R> {
+    fn drop(&mut self) {
+        // Stop every handler still running: nobody will read their answers.
+        let cancelled: Vec<CancellationToken> = self
+            .stats
+            .in_flight
+            .lock()
+            .drain()
+            .map(|(_, token)| token)
+            .collect();
+        for token in cancelled {
+            token.cancel();
+        }
+        self.peer.fail_all_pending();
+        self.role.on_closed();
+        self.writer_stop.cancel();
+    }
 }
 
 async fn write_loop<W: FrameWriter>(

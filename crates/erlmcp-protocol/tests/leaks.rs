@@ -317,3 +317,40 @@ proptest! {
         })?;
     }
 }
+
+#[tokio::test]
+async fn an_aborted_session_task_releases_everything_and_closes_the_connection() {
+    let server = server();
+    let mut peer = RawPeer::start(&server);
+    load_session(&mut peer).await;
+    assert_eq!(server.introspect().sessions, 1);
+    // What a supervisor does to a crashed or stopped session: the driver future is dropped.
+    peer.session.abort();
+    let after = wait_until_empty(&server, Duration::from_secs(5)).await;
+    assert_eq!(after, Introspection::default());
+    // The peer sees the connection close rather than hanging.
+    let mut closed = false;
+    for _ in 0..100 {
+        match peer.try_recv(Duration::from_millis(50)).await {
+            Some(_) => continue,
+            None => {
+                closed = peer.closed_within(Duration::from_millis(10)).await;
+                break;
+            }
+        }
+    }
+    assert!(
+        closed,
+        "connection stayed open after the session task was aborted"
+    );
+}
+
+#[tokio::test]
+async fn a_session_future_dropped_before_it_runs_leaves_no_entry() {
+    let server = server();
+    let (server_side, _client_side) = memory_pair(1 << 20, 4096);
+    let session = server.serve(server_side);
+    assert_eq!(server.session_count(), 1);
+    drop(session);
+    assert_eq!(server.session_count(), 0);
+}

@@ -120,6 +120,23 @@ impl ServerCore {
     }
 }
 
+/// A session's entry in the server's table, removed when the session's future goes away
+/// by any path (finished, panicked, aborted, never polled).
+struct Registered {
+    core: Arc<ServerCore>,
+    id: u64,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        let removed = self.core.sessions.lock().remove(&self.id);
+        if let Some(live) = removed {
+            live.shutdown.cancel();
+            live.state.close();
+        }
+    }
+}
+
 /// An MCP server. Cheap to clone; all clones share registries and sessions.
 #[derive(Clone)]
 pub struct Server {
@@ -203,12 +220,20 @@ impl Server {
                 shutdown: shutdown.clone(),
             },
         );
+        // Removes the table entry even if the future is dropped before its first poll.
+        let registered = Registered {
+            core: core.clone(),
+            id,
+        };
         let role = Arc::new(session::ServerSession {
             core,
             state,
             peer: peer.clone(),
         });
-        run_session(transport, role, peer, outbound, config, stats, shutdown)
+        async move {
+            let _registered = registered;
+            run_session(transport, role, peer, outbound, config, stats, shutdown).await
+        }
     }
 
     /// Ends one session (its transport is closed after queued answers are flushed).

@@ -136,7 +136,7 @@ impl SessionState {
         let _ = peer.notify(methods::NOTIFICATIONS_MESSAGE, params).await;
     }
 
-    fn close(&self) {
+    pub(crate) fn close(&self) {
         {
             let mut inner = self.inner.lock();
             inner.phase = Phase::Closed;
