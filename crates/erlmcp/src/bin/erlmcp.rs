@@ -112,16 +112,44 @@ async fn serve(args: ServeArgs) -> ExitCode {
             }
         }
     } else if let Some(addr) = args.listen.tcp {
-        match erlmcp::net::bind_and_serve_tcp(&server, addr).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                eprintln!("erlmcp: cannot serve on {addr}: {err}");
-                ExitCode::FAILURE
-            }
-        }
+        serve_tcp_supervised(server, addr).await
     } else {
         eprintln!("erlmcp: choose --stdio or --tcp ADDR");
         ExitCode::FAILURE
+    }
+}
+
+/// Serves TCP under the supervised runtime (registry, session bulkheads, a listener that
+/// is restarted if it crashes) until the runtime ends.
+async fn serve_tcp_supervised(server: erlmcp::Server, addr: SocketAddr) -> ExitCode {
+    let max_frame = erlmcp::codec::DEFAULT_MAX_FRAME_BYTES;
+    let acceptor = match erlmcp::transport::TcpAcceptor::bind(addr, max_frame).await {
+        Ok(acceptor) => acceptor,
+        Err(err) => {
+            eprintln!("erlmcp: cannot serve on {addr}: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut runtime = match erlmcp::runtime::Runtime::builder(server)
+        .tcp(acceptor)
+        .start()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("erlmcp: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(local = ?runtime.tcp_addrs(), "listening");
+    match runtime.wait().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let cause = std::error::Error::source(&err)
+                .map(|c| c.to_string())
+                .unwrap_or_default();
+            eprintln!("erlmcp: runtime ended: {err}: {cause}");
+            ExitCode::FAILURE
+        }
     }
 }
 
