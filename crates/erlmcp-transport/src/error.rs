@@ -24,6 +24,18 @@ pub enum TransportError {
         #[source]
         source: std::io::Error,
     },
+    /// The HTTP server no longer knows the session (it answered 404 to a request carrying
+    /// the session's id): the session ended or expired on the server. Start a new one
+    /// with `initialize`.
+    #[error("the HTTP session expired or was terminated by the server")]
+    SessionExpired,
+    /// A URL this transport cannot use (not `http://host[:port]/path`; TLS is not
+    /// supported).
+    #[error("unusable URL: {reason}")]
+    InvalidUrl {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
 }
 
 impl From<FrameError> for TransportError {

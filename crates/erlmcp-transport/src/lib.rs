@@ -8,12 +8,15 @@
 //! - [`child`]: a client running its server as a child process.
 //! - [`tcp`]: TCP connections, client and listener.
 //! - [`memory`]: in-memory pipes for tests, benchmarks and in-process peers.
+//! - [`http`]: Streamable HTTP (MCP 2025-11-25): a server yielding one transport per
+//!   session, and a client transport (hyper).
 //!
 //! It leaves MCP method semantics, sessions and dispatch to `erlmcp-protocol`.
 
 pub mod child;
 pub mod contract;
 pub mod error;
+pub mod http;
 pub mod memory;
 pub mod stdio;
 pub mod stream;
@@ -25,6 +28,10 @@ pub use child::{
 pub use contract::{FrameReader, FrameWriter, Transport, TransportInfo, TransportKind};
 pub use erlmcp_codec::{DEFAULT_MAX_FRAME_BYTES, Frame};
 pub use error::TransportError;
+pub use http::{
+    HttpClientOptions, HttpClientTransport, HttpListener, HttpServerConfig, HttpServerHandle,
+    HttpSessionHandle, HttpSessionTransport, ResponseMode,
+};
 pub use memory::{MemoryReader, MemoryTransport, MemoryWriter, memory_pair};
 pub use stdio::{StdioReader, StdioTransport, StdioWriter, stdio};
 pub use stream::{DEFAULT_READ_CAPACITY, StreamReader, StreamTransport, StreamWriter};

@@ -1,0 +1,722 @@
+//! The Streamable HTTP client transport.
+//!
+//! Each frame the engine writes is POSTed on its own (a task per POST, so a long request
+//! never holds up the next frame, e.g. the answer to a sampling request the server sends
+//! while that request runs). `write_batch` returns once each frame's body has been handed
+//! to its connection, which keeps the server's view of the order close to the engine's.
+//!
+//! What comes back feeds the reader: a JSON body, or the events of an SSE body. An SSE
+//! stream that ends before the answer to its request is resumed with a GET carrying
+//! `Last-Event-ID` (after the server's `retry:` delay). Once the `initialize` answer
+//! passes by, the transport sends `Mcp-Session-Id` (from the answer's headers) and
+//! `MCP-Protocol-Version` (from its result) on every later request, and opens the GET
+//! stream for server-initiated messages (405 means the server has none; that is fine).
+//!
+//! A 404 for a known session means the server forgot it: the reader yields
+//! [`TransportError::SessionExpired`] so the session ends with a typed reason and a new
+//! one can be initialized. `close` sends DELETE.
+//!
+//! Plain `http://` only: TLS is out of scope for this transport.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use erlmcp_codec::{ErrorCode, ErrorObject, ErrorResponse, Frame, Message, RequestId};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::header::{ACCEPT, CONTENT_TYPE, HeaderName, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode, Uri};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use parking_lot::Mutex;
+use tokio::sync::{Notify, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::contract::{FrameReader, FrameWriter, Transport, TransportInfo, TransportKind};
+use crate::error::TransportError;
+use crate::http::body::ClientBody;
+use crate::http::envelope::{self, Envelope};
+use crate::http::server::{LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
+use crate::http::sse::{SseItem, SseParser};
+
+/// Frames received but not yet read by the engine before receiving waits.
+const INBOUND_QUEUE: usize = 256;
+
+/// Options of an [`HttpClientTransport`].
+#[derive(Debug, Clone)]
+pub struct HttpClientOptions {
+    /// Largest inbound message (JSON body or SSE event) accepted (default 4 MiB); larger
+    /// ones are reported as [`Frame::Oversized`].
+    pub max_frame_bytes: usize,
+    /// Open the GET stream for server-initiated messages after initialization (default
+    /// true).
+    pub open_get_stream: bool,
+    /// Reconnection attempts for a dropped SSE stream before giving up (default 5).
+    pub max_reconnect_attempts: u32,
+    /// Reconnection delay when the server sent no `retry:` (default 1 s).
+    pub default_retry: Duration,
+    /// TCP connect timeout (default 10 s).
+    pub connect_timeout: Duration,
+    /// Extra headers sent on every request (e.g. `Authorization`).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// Send DELETE for the session on close (default true).
+    pub delete_on_close: bool,
+}
+
+impl Default for HttpClientOptions {
+    fn default() -> Self {
+        HttpClientOptions {
+            max_frame_bytes: erlmcp_codec::DEFAULT_MAX_FRAME_BYTES,
+            open_get_stream: true,
+            max_reconnect_attempts: 5,
+            default_retry: Duration::from_secs(1),
+            connect_timeout: Duration::from_secs(10),
+            headers: Vec::new(),
+            delete_on_close: true,
+        }
+    }
+}
+
+#[derive(Default)]
+struct ClientState {
+    session_id: Option<HeaderValue>,
+    protocol_version: Option<HeaderValue>,
+    initialize_id: Option<RequestId>,
+    get_stream_started: bool,
+    expired: bool,
+    /// The task that opens the GET stream when told is running.
+    get_waiter_spawned: bool,
+}
+
+struct ClientShared {
+    http: Client<HttpConnector, ClientBody>,
+    uri: Uri,
+    options: HttpClientOptions,
+    state: Mutex<ClientState>,
+    inbound: mpsc::Sender<Result<Frame, TransportError>>,
+    closed: CancellationToken,
+    /// Tells the GET-stream task that the session is initialized.
+    start_get: Notify,
+}
+
+/// A client transport speaking Streamable HTTP to one MCP endpoint.
+pub struct HttpClientTransport {
+    reader: HttpClientReader,
+    writer: HttpClientWriter,
+    info: TransportInfo,
+}
+
+impl std::fmt::Debug for HttpClientTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClientTransport")
+            .field("url", &self.info.peer)
+            .finish()
+    }
+}
+
+impl HttpClientTransport {
+    /// A transport for the endpoint `url` (`http://host[:port]/path`). Nothing is sent
+    /// until the engine writes its first frame.
+    pub fn connect(url: &str, options: HttpClientOptions) -> Result<Self, TransportError> {
+        let uri: Uri = url.parse().map_err(|_| TransportError::InvalidUrl {
+            reason: "not a URL",
+        })?;
+        match uri.scheme_str() {
+            Some("http") => {}
+            Some("https") => {
+                return Err(TransportError::InvalidUrl {
+                    reason: "https is not supported (no TLS in this transport)",
+                });
+            }
+            _ => {
+                return Err(TransportError::InvalidUrl {
+                    reason: "scheme must be http",
+                });
+            }
+        }
+        if uri.authority().is_none() {
+            return Err(TransportError::InvalidUrl { reason: "no host" });
+        }
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(options.connect_timeout));
+        let http = Client::builder(TokioExecutor::new()).build(connector);
+        let (inbound, frames) = mpsc::channel(INBOUND_QUEUE);
+        let closed = CancellationToken::new();
+        let info = TransportInfo::new(TransportKind::Http, url, options.max_frame_bytes);
+        let shared = Arc::new(ClientShared {
+            http,
+            uri,
+            options,
+            state: Mutex::new(ClientState::default()),
+            inbound,
+            closed: closed.clone(),
+            start_get: Notify::new(),
+        });
+        Ok(HttpClientTransport {
+            reader: HttpClientReader { frames, closed },
+            writer: HttpClientWriter { shared },
+            info,
+        })
+    }
+
+    /// The session id the server issued, once initialized.
+    pub fn session_id(&self) -> Option<String> {
+        self.writer.shared.session_id()
+    }
+}
+
+impl Transport for HttpClientTransport {
+    type Reader = HttpClientReader;
+    type Writer = HttpClientWriter;
+
+    fn info(&self) -> TransportInfo {
+        self.info.clone()
+    }
+
+    fn split(self) -> (HttpClientReader, HttpClientWriter) {
+        (self.reader, self.writer)
+    }
+}
+
+/// The reading half of an [`HttpClientTransport`].
+pub struct HttpClientReader {
+    frames: mpsc::Receiver<Result<Frame, TransportError>>,
+    closed: CancellationToken,
+}
+
+impl FrameReader for HttpClientReader {
+    async fn next_frame(&mut self) -> Option<Result<Frame, TransportError>> {
+        tokio::select! {
+            biased;
+            frame = self.frames.recv() => frame,
+            () = self.closed.cancelled() => None,
+        }
+    }
+}
+
+/// The writing half of an [`HttpClientTransport`].
+pub struct HttpClientWriter {
+    shared: Arc<ClientShared>,
+}
+
+impl FrameWriter for HttpClientWriter {
+    async fn write_batch(&mut self, batch: &[Bytes]) -> Result<(), TransportError> {
+        for frame in batch {
+            self.shared.clone().post(frame.clone()).await?;
+        }
+        Ok(())
+    }
+
+    async fn close(&mut self) -> Result<(), TransportError> {
+        let shared = &self.shared;
+        if shared.closed.is_cancelled() {
+            return Ok(());
+        }
+        shared.closed.cancel();
+        let session = shared.state.lock().session_id.clone();
+        if let (true, Some(_)) = (shared.options.delete_on_close, session) {
+            let request = shared.request(Method::DELETE, ClientBody::empty(), None);
+            match tokio::time::timeout(Duration::from_secs(2), shared.http.request(request)).await {
+                Ok(Ok(response)) if response.status() == StatusCode::METHOD_NOT_ALLOWED => {
+                    tracing::debug!("server does not allow session termination");
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(err)) => tracing::debug!(error = %err, "DELETE failed"),
+                Err(_) => tracing::debug!("DELETE timed out"),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where an SSE stream is: the last event id seen and the server's retry delay.
+#[derive(Default)]
+struct Cursor {
+    last_event_id: Option<String>,
+    retry: Option<Duration>,
+}
+
+fn hyper_error(err: impl std::error::Error + Send + Sync + 'static) -> TransportError {
+    // Keep the kind of an I/O error in the chain (refused, reset, …) so
+    // `is_disconnect` keeps meaning something.
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return TransportError::Io(std::io::Error::new(io.kind(), err.to_string()));
+        }
+        source = cause.source();
+    }
+    TransportError::Io(std::io::Error::other(err))
+}
+
+impl ClientShared {
+    fn session_id(&self) -> Option<String> {
+        let state = self.state.lock();
+        state
+            .session_id
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    /// A request to the endpoint with the session headers known so far.
+    fn request(
+        &self,
+        method: Method,
+        body: ClientBody,
+        last_event_id: Option<&str>,
+    ) -> Request<ClientBody> {
+        let mut request = Request::new(body);
+        *request.method_mut() = method.clone();
+        *request.uri_mut() = self.uri.clone();
+        let headers = request.headers_mut();
+        for (name, value) in &self.options.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        if method == Method::POST {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            headers.insert(
+                ACCEPT,
+                HeaderValue::from_static("application/json, text/event-stream"),
+            );
+        } else {
+            headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
+        }
+        {
+            let state = self.state.lock();
+            if let Some(id) = &state.session_id {
+                headers.insert(MCP_SESSION_ID, id.clone());
+            }
+            if let Some(version) = &state.protocol_version {
+                headers.insert(MCP_PROTOCOL_VERSION, version.clone());
+            }
+        }
+        if let Some(value) = last_event_id.and_then(|id| HeaderValue::from_str(id).ok()) {
+            headers.insert(LAST_EVENT_ID, value);
+        }
+        request
+    }
+
+    /// POSTs one frame; returns once its body is on the way (or the POST failed).
+    async fn post(self: Arc<Self>, frame: Bytes) -> Result<(), TransportError> {
+        if self.closed.is_cancelled() {
+            return Err(TransportError::Closed);
+        }
+        let envelope = envelope::peek(&frame);
+        let spawn_waiter = {
+            let mut state = self.state.lock();
+            if state.expired {
+                return Err(TransportError::SessionExpired);
+            }
+            if let Envelope::Request {
+                id,
+                initialize: true,
+            } = &envelope
+            {
+                // A new handshake starts a new session.
+                *state = ClientState {
+                    initialize_id: Some(id.clone()),
+                    get_waiter_spawned: state.get_waiter_spawned,
+                    ..ClientState::default()
+                };
+            }
+            !std::mem::replace(&mut state.get_waiter_spawned, true)
+        };
+        if spawn_waiter && self.options.open_get_stream {
+            // Spawned from here, not from where the initialize answer is seen: that code
+            // runs inside the GET stream's own future.
+            let shared = self.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        () = shared.start_get.notified() => shared.clone().standalone_stream().await,
+                        () = shared.closed.cancelled() => return,
+                    }
+                }
+            });
+        }
+        let request_id = match envelope {
+            Envelope::Request { id, .. } => Some(id),
+            _ => None,
+        };
+        let (sent_tx, sent_rx) = oneshot::channel();
+        let (ack_tx, ack_rx) = oneshot::channel();
+        let request = self.request(Method::POST, ClientBody::signalled(frame, sent_tx), None);
+        tokio::spawn(self.clone().exchange(request, request_id, sent_rx, ack_tx));
+        let _ = ack_rx.await;
+        Ok(())
+    }
+
+    /// Runs one POST to its end: acknowledges the send, then reads the answer.
+    async fn exchange(
+        self: Arc<Self>,
+        request: Request<ClientBody>,
+        request_id: Option<RequestId>,
+        mut sent: oneshot::Receiver<bool>,
+        ack: oneshot::Sender<()>,
+    ) {
+        let mut ack = Some(ack);
+        let response = self.http.request(request);
+        tokio::pin!(response);
+        let mut sent_done = false;
+        let response = loop {
+            tokio::select! {
+                result = &mut response => break result,
+                on_wire = &mut sent, if !sent_done => {
+                    sent_done = true;
+                    if on_wire.unwrap_or(false)
+                        && let Some(ack) = ack.take()
+                    {
+                        let _ = ack.send(());
+                    }
+                }
+                () = self.closed.cancelled() => return,
+            }
+        };
+        let response = match response {
+            Ok(response) => response,
+            Err(err) => {
+                // HTTP has no connection to lose: a failed POST fails its own request (with
+                // a JSON-RPC error the engine hands to the caller) and the session goes on,
+                // so a server that comes back is usable again. A lost notification or
+                // answer is only logged.
+                let err = hyper_error(err);
+                if let Some(ack) = ack.take() {
+                    let _ = ack.send(());
+                }
+                match request_id {
+                    Some(id) => {
+                        tracing::debug!(error = %err, %id, "POST failed");
+                        let why = format!("HTTP request failed: {err}");
+                        self.push_error(id, ErrorCode::INTERNAL_ERROR, &why, 0)
+                            .await;
+                    }
+                    None => {
+                        tracing::warn!(error = %err, "POST of a notification or answer failed; it is lost")
+                    }
+                }
+                return;
+            }
+        };
+        if let Some(ack) = ack.take() {
+            let _ = ack.send(());
+        }
+        self.handle_response(response, request_id).await;
+    }
+
+    async fn handle_response(
+        self: &Arc<Self>,
+        response: Response<Incoming>,
+        request_id: Option<RequestId>,
+    ) {
+        let status = response.status();
+        let is_initialize = request_id.is_some() && request_id == self.state.lock().initialize_id;
+        if is_initialize
+            && let Some(id) = response.headers().get(MCP_SESSION_ID)
+            && crate::http::guard::is_session_id(id.as_bytes())
+        {
+            self.state.lock().session_id = Some(id.clone());
+        }
+        if status == StatusCode::NOT_FOUND
+            && self.state.lock().session_id.is_some()
+            && !is_initialize
+        {
+            self.expire().await;
+            return;
+        }
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let Some(id) = request_id else {
+            if status != StatusCode::ACCEPTED && !status.is_success() {
+                tracing::warn!(%status, "server refused a notification or answer");
+            }
+            return;
+        };
+        if status.is_success() && content_type.starts_with("text/event-stream") {
+            self.read_request_stream(response.into_body(), id).await;
+            return;
+        }
+        let body = match self.read_body(response.into_body()).await {
+            Ok(body) => body,
+            Err(()) => {
+                self.fail_request(id, "could not read the answer body")
+                    .await;
+                return;
+            }
+        };
+        if status == StatusCode::OK && content_type.starts_with("application/json") {
+            self.receive(body).await;
+            return;
+        }
+        // An error status: pass on the JSON-RPC error in the body if there is one,
+        // addressed to this request; otherwise make one from the status.
+        let mut scratch = body.to_vec();
+        if let Ok(Message::Error(mut error)) = Message::parse(&mut scratch) {
+            error.id = Some(id);
+            self.push(Bytes::from(Message::Error(error).to_vec())).await;
+            return;
+        }
+        let message = format!("HTTP {status} from the server");
+        self.push_error(id, ErrorCode::INTERNAL_ERROR, &message, status.as_u16())
+            .await;
+    }
+
+    async fn read_body(&self, body: Incoming) -> Result<Bytes, ()> {
+        let limited =
+            http_body_util::Limited::new(body, self.options.max_frame_bytes.saturating_add(1));
+        match limited.collect().await {
+            Ok(collected) => Ok(collected.to_bytes()),
+            Err(err) => {
+                tracing::debug!(error = %err, "answer body not read");
+                Err(())
+            }
+        }
+    }
+
+    /// Reads a request's SSE answer stream, resuming it with `Last-Event-ID` until the
+    /// answer arrives or resuming is no longer possible.
+    async fn read_request_stream(self: &Arc<Self>, body: Incoming, id: RequestId) {
+        let mut cursor = Cursor::default();
+        if self.read_events(body, Some(&id), &mut cursor).await {
+            return;
+        }
+        let mut attempts = 0;
+        while attempts < self.options.max_reconnect_attempts {
+            let Some(last) = cursor.last_event_id.clone() else {
+                break;
+            };
+            attempts += 1;
+            self.pause(&cursor).await;
+            if self.closed.is_cancelled() {
+                return;
+            }
+            match self.open_get(Some(&last)).await {
+                GetOutcome::Stream(body) => {
+                    attempts = 0;
+                    if self.read_events(body, Some(&id), &mut cursor).await {
+                        return;
+                    }
+                }
+                GetOutcome::Expired => {
+                    self.expire().await;
+                    return;
+                }
+                GetOutcome::Unsupported => break,
+                GetOutcome::Failed => {}
+            }
+        }
+        if !self.closed.is_cancelled() {
+            self.fail_request(id, "the SSE stream ended without an answer")
+                .await;
+        }
+    }
+
+    async fn pause(&self, cursor: &Cursor) {
+        let delay = cursor.retry.unwrap_or(self.options.default_retry);
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = self.closed.cancelled() => {}
+        }
+    }
+
+    /// Feeds every event of `body` to the reader; `true` once the answer to `waiting_for`
+    /// arrived (the stream is then done).
+    async fn read_events(
+        self: &Arc<Self>,
+        mut body: Incoming,
+        waiting_for: Option<&RequestId>,
+        cursor: &mut Cursor,
+    ) -> bool {
+        let mut parser = SseParser::new(self.options.max_frame_bytes);
+        let mut items = Vec::new();
+        loop {
+            let frame = tokio::select! {
+                frame = body.frame() => frame,
+                () = self.closed.cancelled() => return true,
+            };
+            let chunk = match frame {
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => data,
+                    Err(_) => continue,
+                },
+                Some(Err(err)) => {
+                    tracing::debug!(error = %err, "SSE stream broke");
+                    return false;
+                }
+                None => return false,
+            };
+            parser.feed(&chunk, &mut items);
+            let mut answered = false;
+            for item in items.drain(..) {
+                match item {
+                    SseItem::Retry(ms) => cursor.retry = Some(Duration::from_millis(ms)),
+                    SseItem::Oversized { len } => {
+                        let _ = self.inbound.send(Ok(Frame::Oversized { len })).await;
+                    }
+                    SseItem::Event { id, data } => {
+                        if id.is_some() {
+                            cursor.last_event_id = id;
+                        }
+                        if data.is_empty() {
+                            continue; // a priming event
+                        }
+                        let is_answer = waiting_for.is_some_and(|wanted| {
+                            matches!(envelope::peek(&data), Envelope::Answer(Some(got)) if &got == wanted)
+                        });
+                        self.receive(data).await;
+                        answered |= is_answer;
+                    }
+                }
+            }
+            if answered {
+                return true;
+            }
+        }
+    }
+
+    /// One message from the server: noted if it answers `initialize`, then queued.
+    async fn receive(self: &Arc<Self>, frame: Bytes) {
+        let start_get = {
+            let mut state = self.state.lock();
+            let answers_initialize = state.initialize_id.is_some()
+                && matches!(envelope::peek(&frame), Envelope::Answer(Some(ref id)) if Some(id) == state.initialize_id.as_ref());
+            if answers_initialize {
+                state.initialize_id = None;
+                if let Some(version) = envelope::negotiated_version(&frame)
+                    .and_then(|v| HeaderValue::from_str(&v).ok())
+                {
+                    state.protocol_version = Some(version);
+                    let start = self.options.open_get_stream
+                        && !state.get_stream_started
+                        && state.session_id.is_some();
+                    state.get_stream_started |= start;
+                    start
+                } else {
+                    false
+                }
+            } else {
+                false
+            }
+        };
+        self.push(frame).await;
+        if start_get {
+            self.start_get.notify_one();
+        }
+    }
+
+    async fn push(&self, frame: Bytes) {
+        let item = if frame.len() > self.options.max_frame_bytes {
+            Frame::Oversized { len: frame.len() }
+        } else {
+            Frame::Message(BytesMut::from(&frame[..]))
+        };
+        let _ = self.inbound.send(Ok(item)).await;
+    }
+
+    async fn push_error(&self, id: RequestId, code: ErrorCode, message: &str, status: u16) {
+        let error = ErrorResponse {
+            id: Some(id),
+            error: ErrorObject::new(code, message)
+                .with_data(serde_json::json!({ "httpStatus": status })),
+        };
+        self.push(Bytes::from(Message::Error(error).to_vec())).await;
+    }
+
+    async fn fail_request(&self, id: RequestId, why: &str) {
+        self.push_error(id, ErrorCode::INTERNAL_ERROR, why, 0).await;
+    }
+
+    /// The server no longer knows the session.
+    async fn expire(&self) {
+        {
+            let mut state = self.state.lock();
+            if state.expired {
+                return;
+            }
+            state.expired = true;
+            state.session_id = None;
+        }
+        tracing::info!("HTTP session expired (404)");
+        let _ = self.inbound.send(Err(TransportError::SessionExpired)).await;
+    }
+
+    async fn open_get(&self, last_event_id: Option<&str>) -> GetOutcome {
+        let request = self.request(Method::GET, ClientBody::empty(), last_event_id);
+        let response = tokio::select! {
+            response = self.http.request(request) => response,
+            () = self.closed.cancelled() => return GetOutcome::Failed,
+        };
+        match response {
+            Ok(response) => {
+                let status = response.status();
+                let sse = response
+                    .headers()
+                    .get(CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.to_ascii_lowercase().starts_with("text/event-stream"));
+                if status == StatusCode::OK && sse {
+                    GetOutcome::Stream(response.into_body())
+                } else if status == StatusCode::METHOD_NOT_ALLOWED {
+                    GetOutcome::Unsupported
+                } else if status == StatusCode::NOT_FOUND {
+                    GetOutcome::Expired
+                } else {
+                    tracing::debug!(%status, "GET stream refused");
+                    GetOutcome::Failed
+                }
+            }
+            Err(err) => {
+                tracing::debug!(error = %hyper_error(err), "GET stream failed");
+                GetOutcome::Failed
+            }
+        }
+    }
+
+    /// The GET stream for server-initiated messages, reconnected (resuming) while the
+    /// transport is open.
+    async fn standalone_stream(self: Arc<Self>) {
+        let mut cursor = Cursor::default();
+        let mut failures = 0;
+        while !self.closed.is_cancelled() {
+            match self.open_get(cursor.last_event_id.clone().as_deref()).await {
+                GetOutcome::Stream(body) => {
+                    failures = 0;
+                    if self.read_events(body, None, &mut cursor).await && self.closed.is_cancelled()
+                    {
+                        return;
+                    }
+                }
+                GetOutcome::Unsupported => {
+                    tracing::debug!("server offers no GET stream (405)");
+                    return;
+                }
+                GetOutcome::Expired => {
+                    self.expire().await;
+                    return;
+                }
+                GetOutcome::Failed => {
+                    failures += 1;
+                    if failures > self.options.max_reconnect_attempts {
+                        tracing::debug!("GET stream given up");
+                        return;
+                    }
+                }
+            }
+            self.pause(&cursor).await;
+        }
+    }
+}
+
+enum GetOutcome {
+    Stream(Incoming),
+    Unsupported,
+    Expired,
+    Failed,
+}

@@ -1,0 +1,231 @@
+//! The Streamable HTTP client transport against the real server over loopback, with the
+//! scripted stand-in engine on the server side.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod http_support;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use erlmcp_codec::RequestId;
+use erlmcp_transport::http::{
+    HttpClientOptions, HttpClientTransport, HttpServerConfig, ResponseMode,
+};
+use erlmcp_transport::{Frame, FrameReader, FrameWriter, Transport, TransportError};
+use http_support::*;
+use serde_json::{Value, json};
+
+async fn next_json<R: FrameReader>(reader: &mut R) -> Value {
+    match bounded(reader.next_frame()).await {
+        Some(Ok(Frame::Message(bytes))) => serde_json::from_slice(&bytes).unwrap(),
+        other => panic!("expected a message, got {other:?}"),
+    }
+}
+
+fn frame(value: Value) -> Bytes {
+    Bytes::from(value.to_string())
+}
+
+fn strict() -> HttpServerConfig {
+    // Requests after initialize succeed only if the client sends MCP-Protocol-Version.
+    HttpServerConfig {
+        protocol_versions: vec!["2025-11-25".into()],
+        ..HttpServerConfig::default()
+    }
+}
+
+async fn initialized(
+    url: &str,
+) -> (
+    erlmcp_transport::http::HttpClientReader,
+    erlmcp_transport::http::HttpClientWriter,
+    String,
+) {
+    let transport = HttpClientTransport::connect(url, HttpClientOptions::default()).unwrap();
+    let (mut reader, mut writer) = transport.split();
+    writer.write_batch(&[frame(initialize(0))]).await.unwrap();
+    let answer = next_json(&mut reader).await;
+    assert_eq!(answer["id"], 0);
+    assert_eq!(answer["result"]["protocolVersion"], "2025-11-25");
+    writer
+        .write_batch(&[frame(
+            json!({"jsonrpc":"2.0","method":"notifications/initialized"}),
+        )])
+        .await
+        .unwrap();
+    (reader, writer, String::new())
+}
+
+#[tokio::test]
+async fn requests_carry_session_and_version_headers_in_both_response_modes() {
+    for mode in [ResponseMode::Sse, ResponseMode::Json] {
+        let h = start(HttpServerConfig {
+            response_mode: mode,
+            ..strict()
+        })
+        .await;
+        let (mut reader, mut writer, _) = initialized(&h.url).await;
+        assert_eq!(h.handle.session_count(), 1);
+        writer
+            .write_batch(&[
+                frame(rpc(1, "echo", json!({"n": 1}))),
+                frame(rpc(2, "ping", json!({}))),
+            ])
+            .await
+            .unwrap();
+        let mut got = [next_json(&mut reader).await, next_json(&mut reader).await];
+        got.sort_by_key(|v| v["id"].as_i64());
+        assert_eq!(got[0]["result"], json!({"n": 1}), "{mode:?}");
+        assert_eq!(got[1]["result"], json!({}), "{mode:?}");
+        writer.close().await.unwrap();
+        eventually(|| h.handle.session_count() == 0).await;
+    }
+}
+
+#[tokio::test]
+async fn server_requests_are_answered_by_post_and_pushes_arrive_on_the_get_stream() {
+    let h = start(strict()).await;
+    let (mut reader, mut writer, _) = initialized(&h.url).await;
+    writer
+        .write_batch(&[frame(rpc(3, "sample", json!({})))])
+        .await
+        .unwrap();
+    let asked = next_json(&mut reader).await;
+    assert_eq!(asked["method"], "sampling/createMessage");
+    writer
+        .write_batch(&[frame(
+            json!({"jsonrpc":"2.0","id": asked["id"], "result": {"text": "hi"}}),
+        )])
+        .await
+        .unwrap();
+    let answer = next_json(&mut reader).await;
+    assert_eq!(answer["id"], 3);
+    assert_eq!(answer["result"]["sampled"]["text"], "hi");
+    // Server-initiated messages with no request in flight come over the GET stream the
+    // transport opened after initialization.
+    writer
+        .write_batch(&[frame(
+            json!({"jsonrpc":"2.0","method":"trigger/push","params":{"n":2}}),
+        )])
+        .await
+        .unwrap();
+    for i in 0..2 {
+        let pushed = next_json(&mut reader).await;
+        assert_eq!(pushed["method"], "pushed");
+        assert_eq!(pushed["params"]["i"], i);
+    }
+}
+
+#[tokio::test]
+async fn a_request_stream_closed_by_the_server_is_resumed_with_last_event_id() {
+    let h = start(HttpServerConfig {
+        sse_retry: Duration::from_millis(20),
+        ..strict()
+    })
+    .await;
+    let (mut reader, mut writer, _) = initialized(&h.url).await;
+    writer
+        .write_batch(&[frame(rpc(40, "slow", json!({"ms": 400})))])
+        .await
+        .unwrap();
+    let id = RequestId::Number(40);
+    eventually(|| h.handle.sessions_with_request(&id).len() == 1).await;
+    // Give the priming event time to reach the client, then drop the stream.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(h.handle.sessions_with_request(&id)[0].close_request_stream(&id));
+    let answer = next_json(&mut reader).await;
+    assert_eq!(answer["id"], 40);
+    assert_eq!(answer["result"]["slept"], 400);
+}
+
+#[tokio::test]
+async fn a_forgotten_session_surfaces_as_session_expired() {
+    let h = start(strict()).await;
+    let transport = HttpClientTransport::connect(
+        &h.url,
+        HttpClientOptions {
+            open_get_stream: false,
+            ..HttpClientOptions::default()
+        },
+    )
+    .unwrap();
+    let (mut reader, mut writer) = transport.split();
+    writer.write_batch(&[frame(initialize(0))]).await.unwrap();
+    let _ = next_json(&mut reader).await;
+    // The server ends the session behind the client's back (found through a request in
+    // flight, the only handle a test has on it).
+    writer
+        .write_batch(&[frame(rpc(5, "slow", json!({"ms": 200})))])
+        .await
+        .unwrap();
+    let id = RequestId::Number(5);
+    eventually(|| h.handle.sessions_with_request(&id).len() == 1).await;
+    let server_side = h.handle.sessions_with_request(&id).pop().unwrap();
+    server_side.terminate();
+    assert_eq!(h.handle.session_count(), 0);
+    writer
+        .write_batch(&[frame(rpc(6, "ping", json!({})))])
+        .await
+        .unwrap();
+    // The request in flight's stream ended; the next request's 404 expires the session.
+    let mut saw_expired = false;
+    for _ in 0..3 {
+        match bounded(reader.next_frame()).await {
+            Some(Err(TransportError::SessionExpired)) => {
+                saw_expired = true;
+                break;
+            }
+            Some(Ok(_)) => continue,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(saw_expired);
+    let again = writer
+        .write_batch(&[frame(rpc(7, "ping", json!({})))])
+        .await;
+    assert!(matches!(again, Err(TransportError::SessionExpired)));
+    assert!(!TransportError::SessionExpired.is_disconnect());
+}
+
+#[tokio::test]
+async fn only_plain_http_urls_are_accepted() {
+    for bad in [
+        "https://localhost/mcp",
+        "ftp://x/y",
+        "not a url",
+        "/relative",
+    ] {
+        let err = HttpClientTransport::connect(bad, HttpClientOptions::default()).unwrap_err();
+        assert!(
+            matches!(err, TransportError::InvalidUrl { .. }),
+            "{bad}: {err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_server_fails_the_request_not_the_session() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let transport =
+        HttpClientTransport::connect(&format!("http://{addr}/mcp"), HttpClientOptions::default())
+            .unwrap();
+    let (mut reader, mut writer) = transport.split();
+    bounded(writer.write_batch(&[frame(initialize(0))]))
+        .await
+        .unwrap();
+    let failed = next_json(&mut reader).await;
+    assert_eq!(failed["id"], 0);
+    assert_eq!(failed["error"]["code"], -32603);
+    assert!(
+        failed["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("HTTP request failed")
+    );
+    // A notification that cannot be delivered does not fail the writer either.
+    let note = json!({"jsonrpc":"2.0","method":"notifications/initialized"});
+    bounded(writer.write_batch(&[frame(note)])).await.unwrap();
+}
