@@ -17,6 +17,11 @@
 //! | resource  | `demo://readme`, `demo://logo.png`, `demo://counter` | text, blob, subscriptions |
 //! | template  | `demo://greeting/{name}`     | RFC 6570 matching                              |
 //! | prompt    | `greet`, `review_code`       | arguments, embedded resources                 |
+//!
+//! It also carries the fixtures the official MCP conformance suite
+//! (`@modelcontextprotocol/conformance`) expects of a server under test: the `test_*` tools,
+//! `test://` resources and `test_*` prompts of its reference "everything" server (see
+//! [`conformance_fixtures`] and `scripts/conformance.sh`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -361,8 +366,8 @@ pub fn server_with_config(config: SessionConfig) -> Server {
                 _ => Vec::new(),
             };
             Ok::<_, HandlerError>(CompleteResult::new(values))
-        })
-        .build();
+        });
+    let server = conformance_fixtures(server).build();
     match server {
         Ok(server) => {
             let _ = server_slot.set(server.clone());
@@ -371,4 +376,363 @@ pub fn server_with_config(config: SessionConfig) -> Server {
         // The demo definition is fixed; a failure here is a bug caught by the tests.
         Err(err) => panic!("demo server definition is invalid: {err}"),
     }
+}
+
+/// The 1×1 red PNG of the conformance suite's reference server.
+const TEST_IMAGE_BASE64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+
+/// The minimal WAV file of the conformance suite's reference server.
+const TEST_AUDIO_BASE64: &str = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA=";
+
+fn no_arguments() -> JsonObject {
+    schema(json!({"type": "object", "properties": {}}))
+}
+
+fn titled(mut resource: Resource, title: &str, description: &str) -> Resource {
+    resource.title = Some(title.to_owned());
+    resource.description = Some(description.to_owned());
+    resource
+}
+
+async fn elicit_text(
+    ctx: &erlmcp_protocol::RequestContext,
+    params: Value,
+    done: &str,
+) -> Result<CallToolResult, HandlerError> {
+    let params: ElicitRequestParams =
+        serde_json::from_value(params).map_err(|e| HandlerError::internal(e.to_string()))?;
+    Ok(match ctx.elicit(params).await {
+        Ok(result) => CallToolResult::text(format!(
+            "{done}: action={}, content={}",
+            json!(result.action).as_str().unwrap_or_default(),
+            json!(result.content.unwrap_or_default())
+        )),
+        Err(err) => CallToolResult::text(format!("Elicitation not supported or error: {err}")),
+    })
+}
+
+/// The tools, resources and prompts the MCP conformance suite (server scenarios,
+/// `@modelcontextprotocol/conformance` 0.1.16) calls by name, as its reference
+/// "everything" server defines them.
+pub fn conformance_fixtures(
+    builder: erlmcp_protocol::ServerBuilder,
+) -> erlmcp_protocol::ServerBuilder {
+    use erlmcp_codec::schema::LoggingLevel::Info;
+    let sleep = || tokio::time::sleep(Duration::from_millis(50));
+    builder
+        .tool(
+            Tool::new("test_simple_text", no_arguments())
+                .with_description("Tests simple text content response"),
+            |_args: JsonObject, _ctx| async move {
+                Ok(CallToolResult::text("This is a simple text response for testing."))
+            },
+        )
+        .tool(
+            Tool::new("test_image_content", no_arguments())
+                .with_description("Tests image content response"),
+            |_args: JsonObject, _ctx| async move {
+                Ok(CallToolResult::success(vec![ContentBlock::image(TEST_IMAGE_BASE64, "image/png")]))
+            },
+        )
+        .tool(
+            Tool::new("test_audio_content", no_arguments())
+                .with_description("Tests audio content response"),
+            |_args: JsonObject, _ctx| async move {
+                Ok(CallToolResult::success(vec![ContentBlock::audio(TEST_AUDIO_BASE64, "audio/wav")]))
+            },
+        )
+        .tool(
+            Tool::new("test_embedded_resource", no_arguments())
+                .with_description("Tests embedded resource content response"),
+            |_args: JsonObject, _ctx| async move {
+                Ok(CallToolResult::success(vec![ContentBlock::resource(
+                    ResourceContents::text("test://embedded-resource", "This is an embedded resource content.")
+                        .with_mime_type("text/plain"),
+                )]))
+            },
+        )
+        .tool(
+            Tool::new("test_multiple_content_types", no_arguments())
+                .with_description("Tests response with multiple content types (text, image, resource)"),
+            |_args: JsonObject, _ctx| async move {
+                Ok(CallToolResult::success(vec![
+                    ContentBlock::text("Multiple content types test:"),
+                    ContentBlock::image(TEST_IMAGE_BASE64, "image/png"),
+                    ContentBlock::resource(
+                        ResourceContents::text("test://mixed-content-resource", r#"{"test":"data","value":123}"#)
+                            .with_mime_type("application/json"),
+                    ),
+                ]))
+            },
+        )
+        .tool(
+            Tool::new("test_tool_with_logging", no_arguments())
+                .with_description("Tests tool that emits log messages during execution"),
+            move |_args: JsonObject, ctx| async move {
+                ctx.log(Info, None, json!("Tool execution started")).await;
+                sleep().await;
+                ctx.log(Info, None, json!("Tool processing data")).await;
+                sleep().await;
+                ctx.log(Info, None, json!("Tool execution completed")).await;
+                Ok(CallToolResult::text("Tool with logging executed successfully"))
+            },
+        )
+        .tool(
+            Tool::new("test_tool_with_progress", no_arguments())
+                .with_description("Tests tool that reports progress notifications"),
+            move |_args: JsonObject, ctx| async move {
+                for step in [0.0, 50.0, 100.0] {
+                    ctx.progress(step, Some(100.0), Some(&format!("Completed step {step} of 100"))).await;
+                    if step < 100.0 {
+                        sleep().await;
+                    }
+                }
+                Ok(CallToolResult::text("Progress reported: 0, 50, 100 of 100"))
+            },
+        )
+        .tool(
+            Tool::new("test_error_handling", no_arguments())
+                .with_description("Tests error response handling"),
+            |_args: JsonObject, _ctx| async move {
+                Ok(CallToolResult::error_text("This tool intentionally returns an error for testing"))
+            },
+        )
+        .tool(
+            Tool::new("test_reconnection", no_arguments()).with_description(
+                "Tests SSE stream disconnection and client reconnection (SEP-1699): over HTTP the \
+                 server closes this call's stream and sends the result after the client reconnects.",
+            ),
+            |_args: JsonObject, ctx| async move {
+                let closed = erlmcp_transport::http::close_request_stream(ctx.request_id());
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                tracing::debug!(closed, "test_reconnection done");
+                Ok(CallToolResult::text(
+                    "Reconnection test completed successfully. If you received this, the client \
+                     properly reconnected after stream closure.",
+                ))
+            },
+        )
+        .tool(
+            Tool::new("test_sampling", schema(json!({
+                "type": "object",
+                "properties": {"prompt": {"type": "string", "description": "The prompt to send to the LLM"}},
+                "required": ["prompt"]
+            })))
+            .with_description("Tests server-initiated sampling (LLM completion request)"),
+            |args: JsonObject, ctx| async move {
+                let params = CreateMessageRequestParams::new(
+                    vec![SamplingMessage::user_text(text_arg(&args, "prompt"))],
+                    100,
+                );
+                Ok(match ctx.create_message(params).await {
+                    Ok(answer) => {
+                        let text = answer
+                            .content
+                            .blocks()
+                            .iter()
+                            .find_map(|b| b.as_text())
+                            .unwrap_or("No response")
+                            .to_owned();
+                        CallToolResult::text(format!("LLM response: {text}"))
+                    }
+                    Err(err) => CallToolResult::text(format!("Sampling not supported or error: {err}")),
+                })
+            },
+        )
+        .tool(
+            Tool::new("test_elicitation", schema(json!({
+                "type": "object",
+                "properties": {"message": {"type": "string", "description": "The message to show the user"}},
+                "required": ["message"]
+            })))
+            .with_description("Tests server-initiated elicitation (user input request)"),
+            |args: JsonObject, ctx| async move {
+                let params = json!({
+                    "message": text_arg(&args, "message"),
+                    "requestedSchema": {
+                        "type": "object",
+                        "properties": {
+                            "username": {"type": "string", "description": "User's response"},
+                            "email": {"type": "string", "description": "User's email address"}
+                        },
+                        "required": ["username", "email"]
+                    }
+                });
+                elicit_text(&ctx, params, "User response").await
+            },
+        )
+        .tool(
+            Tool::new("test_elicitation_sep1034_defaults", no_arguments())
+                .with_description("Tests elicitation with default values per SEP-1034"),
+            |_args: JsonObject, ctx| async move {
+                let params = json!({
+                    "message": "Please review and update the form fields with defaults",
+                    "requestedSchema": {
+                        "type": "object",
+                        "properties": {
+                            "name": {"type": "string", "description": "User name", "default": "John Doe"},
+                            "age": {"type": "integer", "description": "User age", "default": 30},
+                            "score": {"type": "number", "description": "User score", "default": 95.5},
+                            "status": {"type": "string", "description": "User status", "enum": ["active", "inactive", "pending"], "default": "active"},
+                            "verified": {"type": "boolean", "description": "Verification status", "default": true}
+                        },
+                        "required": []
+                    }
+                });
+                elicit_text(&ctx, params, "Elicitation completed").await
+            },
+        )
+        .tool(
+            Tool::new("test_elicitation_sep1330_enums", no_arguments())
+                .with_description("Tests elicitation with enum schema improvements per SEP-1330"),
+            |_args: JsonObject, ctx| async move {
+                let params = json!({
+                    "message": "Please select options from the enum fields",
+                    "requestedSchema": {
+                        "type": "object",
+                        "properties": {
+                            "untitledSingle": {"type": "string", "description": "Select one option", "enum": ["option1", "option2", "option3"]},
+                            "titledSingle": {"type": "string", "description": "Select one option with titles", "oneOf": [
+                                {"const": "value1", "title": "First Option"},
+                                {"const": "value2", "title": "Second Option"},
+                                {"const": "value3", "title": "Third Option"}
+                            ]},
+                            "legacyEnum": {"type": "string", "description": "Select one option (legacy)", "enum": ["opt1", "opt2", "opt3"], "enumNames": ["Option One", "Option Two", "Option Three"]},
+                            "untitledMulti": {"type": "array", "description": "Select multiple options", "minItems": 1, "maxItems": 3, "items": {"type": "string", "enum": ["option1", "option2", "option3"]}},
+                            "titledMulti": {"type": "array", "description": "Select multiple options with titles", "minItems": 1, "maxItems": 3, "items": {"anyOf": [
+                                {"const": "value1", "title": "First Choice"},
+                                {"const": "value2", "title": "Second Choice"},
+                                {"const": "value3", "title": "Third Choice"}
+                            ]}}
+                        },
+                        "required": []
+                    }
+                });
+                elicit_text(&ctx, params, "Elicitation completed").await
+            },
+        )
+        .tool(
+            Tool::new("json_schema_2020_12_tool", schema(json!({
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "type": "object",
+                "$defs": {
+                    "address": {
+                        "type": "object",
+                        "properties": {"street": {"type": "string"}, "city": {"type": "string"}}
+                    }
+                },
+                "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"}},
+                "additionalProperties": false
+            })))
+            .with_description("Tool with JSON Schema 2020-12 features for conformance testing (SEP-1613)"),
+            |args: JsonObject, _ctx| async move {
+                Ok(CallToolResult::text(format!(
+                    "JSON Schema 2020-12 tool called with: {}",
+                    Value::Object(args)
+                )))
+            },
+        )
+        .resource(
+            titled(
+                Resource::new("test://static-text", "static-text").with_mime_type("text/plain"),
+                "Static Text Resource",
+                "A static text resource for testing",
+            ),
+            |uri: String, _vars, _ctx| async move {
+                Ok(ReadResourceResult::new(vec![ResourceContents::text(
+                    uri,
+                    "This is the content of the static text resource.",
+                )
+                .with_mime_type("text/plain")]))
+            },
+        )
+        .resource(
+            titled(
+                Resource::new("test://static-binary", "static-binary").with_mime_type("image/png"),
+                "Static Binary Resource",
+                "A static binary resource (image) for testing",
+            ),
+            |uri: String, _vars, _ctx| async move {
+                Ok(ReadResourceResult::new(vec![
+                    ResourceContents::blob(uri, TEST_IMAGE_BASE64).with_mime_type("image/png"),
+                ]))
+            },
+        )
+        .resource_template(
+            {
+                let mut template = ResourceTemplate::new("test://template/{id}/data", "template");
+                template.title = Some("Resource Template".into());
+                template.mime_type = Some("application/json".into());
+                template.description = Some("A resource template with parameter substitution".into());
+                template
+            },
+            |uri: String, vars: erlmcp_protocol::server::TemplateVars, _ctx| async move {
+                let id = vars.get("id").cloned().unwrap_or_default();
+                let text = json!({"id": id, "templateTest": true, "data": format!("Data for ID: {id}")});
+                Ok(ReadResourceResult::new(vec![
+                    ResourceContents::text(uri, text.to_string()).with_mime_type("application/json"),
+                ]))
+            },
+        )
+        .resource(
+            titled(
+                Resource::new("test://watched-resource", "watched-resource").with_mime_type("text/plain"),
+                "Watched Resource",
+                "A resource clients can subscribe to",
+            ),
+            |uri: String, _vars, _ctx| async move {
+                Ok(ReadResourceResult::new(vec![
+                    ResourceContents::text(uri, "Watched resource content").with_mime_type("text/plain"),
+                ]))
+            },
+        )
+        .prompt(
+            Prompt::new("test_simple_prompt").with_description("A simple prompt without arguments"),
+            |_args: erlmcp_protocol::server::PromptArgs, _ctx| async move {
+                Ok(GetPromptResult::new(vec![PromptMessage::user_text(
+                    "This is a simple prompt for testing.",
+                )]))
+            },
+        )
+        .prompt(
+            Prompt::new("test_prompt_with_arguments")
+                .with_description("A prompt with required arguments")
+                .with_argument(argument("arg1", "First test argument", true))
+                .with_argument(argument("arg2", "Second test argument", true)),
+            |args: erlmcp_protocol::server::PromptArgs, _ctx| async move {
+                let arg = |name: &str| args.get(name).cloned().unwrap_or_default();
+                Ok(GetPromptResult::new(vec![PromptMessage::user_text(format!(
+                    "Prompt with arguments: arg1='{}', arg2='{}'",
+                    arg("arg1"),
+                    arg("arg2")
+                ))]))
+            },
+        )
+        .prompt(
+            Prompt::new("test_prompt_with_embedded_resource")
+                .with_description("A prompt that includes an embedded resource")
+                .with_argument(argument("resourceUri", "URI of the resource to embed", true)),
+            |args: erlmcp_protocol::server::PromptArgs, _ctx| async move {
+                let uri = args.get("resourceUri").cloned().unwrap_or_default();
+                Ok(GetPromptResult::new(vec![
+                    PromptMessage::new(
+                        Role::User,
+                        ContentBlock::Resource(EmbeddedResource::new(
+                            ResourceContents::text(uri, "Embedded resource content for testing.")
+                                .with_mime_type("text/plain"),
+                        )),
+                    ),
+                    PromptMessage::user_text("Please process the embedded resource above."),
+                ]))
+            },
+        )
+        .prompt(
+            Prompt::new("test_prompt_with_image").with_description("A prompt that includes image content"),
+            |_args: erlmcp_protocol::server::PromptArgs, _ctx| async move {
+                Ok(GetPromptResult::new(vec![
+                    PromptMessage::new(Role::User, ContentBlock::image(TEST_IMAGE_BASE64, "image/png")),
+                    PromptMessage::user_text("Please analyze the image above."),
+                ]))
+            },
+        )
 }

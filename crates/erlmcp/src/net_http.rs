@@ -1,0 +1,71 @@
+//! Serving a [`Server`] over Streamable HTTP, and connecting clients to an HTTP endpoint.
+//! Thin glue: each HTTP session is one engine session task.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), erlmcp::transport::TransportError> {
+//! use erlmcp::transport::http::{HttpListener, HttpServerConfig};
+//!
+//! let server = erlmcp::demo::server();
+//! let listener = HttpListener::bind(HttpServerConfig::default()).await?;
+//! println!("MCP endpoint: http://{}/mcp", listener.local_addr());
+//! erlmcp::net_http::serve_http(&server, listener).await
+//! # }
+//! ```
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use erlmcp_protocol::{Client, ClientBuilder, Server, SessionError};
+use erlmcp_transport::TransportError;
+use erlmcp_transport::http::{
+    HttpClientOptions, HttpClientTransport, HttpListener, HttpServerConfig,
+};
+
+/// Accepts HTTP sessions on `listener` until it shuts down, serving each as its own
+/// session task. Returns `Ok` after
+/// [`HttpServerHandle::shutdown`](erlmcp_transport::http::HttpServerHandle::shutdown) (take
+/// a handle with [`HttpListener::handle`] before calling this).
+pub async fn serve_http(server: &Server, listener: HttpListener) -> Result<(), TransportError> {
+    loop {
+        match listener.accept().await {
+            Ok(transport) => {
+                let peer = transport.session_id().to_owned();
+                let session = server.serve(transport);
+                tokio::spawn(async move {
+                    if let Err(err) = session.await {
+                        tracing::debug!(session = %peer, error = %err, "HTTP session ended with an error");
+                    }
+                });
+            }
+            Err(TransportError::Closed) => return Ok(()),
+            Err(err) => {
+                tracing::warn!(error = %err, "HTTP accept failed; retrying");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+/// Binds a listener with `config` and serves forever (see [`serve_http`]).
+pub async fn bind_and_serve_http(
+    server: &Server,
+    config: HttpServerConfig,
+) -> Result<(), TransportError> {
+    let listener = HttpListener::bind(config).await?;
+    serve_http(server, listener).await
+}
+
+/// The default configuration listening on `addr`.
+pub fn config_for(addr: SocketAddr) -> HttpServerConfig {
+    HttpServerConfig {
+        bind: addr,
+        ..HttpServerConfig::default()
+    }
+}
+
+/// Connects a client to a Streamable HTTP endpoint (`http://host:port/mcp`).
+pub async fn connect_http(builder: ClientBuilder, url: &str) -> Result<Client, SessionError> {
+    let transport = HttpClientTransport::connect(url, HttpClientOptions::default())
+        .map_err(SessionError::Transport)?;
+    builder.connect(transport).await
+}
