@@ -14,10 +14,8 @@
 //!
 //! ASCII names are never confusable by these rules and skip all the work.
 
-use unicode_script::Script;
-use unicode_security::{
-    GeneralSecurityProfile, RestrictionLevelDetection, mixed_script::AugmentedScriptSet, skeleton,
-};
+use unicode_script::{Script, UnicodeScript};
+use unicode_security::{GeneralSecurityProfile, RestrictionLevelDetection, skeleton};
 
 use crate::config::ScriptRestriction;
 use crate::error::{Confusion, Place, SecurityError};
@@ -71,14 +69,21 @@ fn check_host_label(label: &str, level: ScriptRestriction) -> Result<(), Confusi
     check_name(label, level, false)
 }
 
-fn check_invisible(name: &str) -> Result<(), Confusion> {
-    // The skeleton drops default-ignorable code points; a character whose skeleton is
-    // empty is therefore invisible.
+/// True if UTS #39 skeletons drop `c`: a default-ignorable code point, invisible.
+fn is_invisible(c: char) -> bool {
+    // Fast path: no letter or digit that UTS #39 allows in identifiers is default-ignorable
+    // (checked over every code point by `fast_path_is_exact`), so only the others need a
+    // skeleton.
+    if c.is_ascii() || c.is_alphanumeric() && GeneralSecurityProfile::identifier_allowed(c) {
+        return false;
+    }
     let mut buf = [0u8; 4];
-    for c in name.chars().filter(|c| !c.is_ascii()) {
-        if skeleton(c.encode_utf8(&mut buf)).next().is_none() {
-            return Err(Confusion::Invisible);
-        }
+    skeleton(c.encode_utf8(&mut buf)).next().is_none()
+}
+
+fn check_invisible(name: &str) -> Result<(), Confusion> {
+    if name.chars().any(is_invisible) {
+        return Err(Confusion::Invisible);
     }
     Ok(())
 }
@@ -86,9 +91,14 @@ fn check_invisible(name: &str) -> Result<(), Confusion> {
 /// The script of a letter set excludes Latin (Common and Inherited characters count as
 /// every script, so they include it).
 fn is_non_latin(c: char) -> bool {
-    let mut buf = [0u8; 4];
-    let set = AugmentedScriptSet::for_str(c.encode_utf8(&mut buf));
-    !set.is_all() && !set.base.contains_script(Script::Latin)
+    let ext = c.script_extension();
+    !ext.is_common() && !ext.is_inherited() && !ext.contains_script(Script::Latin)
+}
+
+/// A letter or digit that cannot take a word past the single-script level: ASCII, or
+/// Latin, Common or Inherited and allowed in identifiers.
+fn is_plain_latin(c: char) -> bool {
+    c.is_ascii() || !is_non_latin(c) && GeneralSecurityProfile::identifier_allowed(c)
 }
 
 /// Script mixing is judged word by word in path segments (`пример.txt` mixes Cyrillic
@@ -96,10 +106,13 @@ fn is_non_latin(c: char) -> bool {
 /// host names. Only letters and digits count: punctuation, spaces and symbols belong to
 /// no script and are not identifier characters.
 fn check_mixing(word: &str, level: ScriptRestriction) -> Result<(), Confusion> {
-    if word.is_ascii() {
+    let mut letters = word.chars().filter(|c| c.is_alphanumeric());
+    // Fast path: Latin-only words are single-script, which every level but ASCII-only
+    // allows; this is what most non-ASCII file names are.
+    if level >= ScriptRestriction::SingleScript && letters.clone().all(is_plain_latin) {
         return Ok(());
     }
-    let letters: String = word.chars().filter(|c| c.is_alphanumeric()).collect();
+    let letters: String = letters.by_ref().collect();
     if letters.as_str().detect_restriction_level() > level.to_uts39() {
         return Err(Confusion::MixedScript);
     }
@@ -133,6 +146,41 @@ mod tests {
     use super::*;
 
     const LEVEL: ScriptRestriction = ScriptRestriction::HighlyRestrictive;
+
+    /// The straightforward form of `check_mixing`, without the Latin fast path.
+    fn check_mixing_reference(word: &str, level: ScriptRestriction) -> bool {
+        let letters: String = word.chars().filter(|c| c.is_alphanumeric()).collect();
+        letters.as_str().detect_restriction_level() <= level.to_uts39()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn mixing_fast_path_is_exact(
+            word in "[a-zé\u{17f}\u{1d00}-\u{1d2b}а-яα-ω日本ア-ン가-힣0-9\u{301}\u{16a0}-\u{16f0}]{0,6}",
+            level in proptest::sample::select(vec![
+                ScriptRestriction::AsciiOnly,
+                ScriptRestriction::SingleScript,
+                ScriptRestriction::HighlyRestrictive,
+                ScriptRestriction::ModeratelyRestrictive,
+            ]),
+        ) {
+            proptest::prop_assert_eq!(
+                check_mixing(&word, level).is_ok(),
+                check_mixing_reference(&word, level),
+                "{:?} at {:?}", word, level
+            );
+        }
+    }
+
+    /// The fast path of `is_invisible` agrees with the skeleton on every code point.
+    #[test]
+    fn fast_path_is_exact() {
+        let mut buf = [0u8; 4];
+        for c in (0..=0x10FFFF_u32).filter_map(char::from_u32) {
+            let slow = !c.is_ascii() && skeleton(c.encode_utf8(&mut buf)).next().is_none();
+            assert_eq!(is_invisible(c), slow, "U+{:04X}", c as u32);
+        }
+    }
 
     #[test]
     fn honest_names_pass() {

@@ -404,6 +404,10 @@ pub enum SecurityError {
         /// The configured limit.
         max: usize,
     },
+    /// A URI template whose matcher would be larger than the matching engine allows
+    /// (only reachable with template limits raised far above their defaults).
+    #[error("URI template too complex to match")]
+    TemplateTooComplex,
     /// A resource file is larger than the configured limit.
     #[error("resource is {len} bytes, over the limit of {max}")]
     ResourceTooLarge {
@@ -518,7 +522,10 @@ impl SecurityError {
     pub fn fault(&self) -> Fault {
         use SecurityError as E;
         match self {
-            E::TooLong { .. } | E::TooMany { .. } | E::ResourceTooLarge { .. } => Fault::Limit,
+            E::TooLong { .. }
+            | E::TooMany { .. }
+            | E::TemplateTooComplex
+            | E::ResourceTooLarge { .. } => Fault::Limit,
             E::MalformedUri { .. }
             | E::EmptyHeaderName
             | E::InvalidHeaderName { .. }
@@ -557,6 +564,7 @@ impl SecurityError {
                 Counted::TemplateExpressions => "template.too_many_expressions",
                 Counted::TemplateVariables => "template.too_many_variables",
             },
+            E::TemplateTooComplex => "template.too_complex",
             E::ResourceTooLarge { .. } => "sandbox.too_large",
             E::MalformedUri { .. } => "uri.malformed",
             E::MalformedTemplate { .. } => "template.malformed",
@@ -651,6 +659,7 @@ pub const KINDS: &[&str] = &[
     "template.name_too_long",
     "template.too_many_expressions",
     "template.too_many_variables",
+    "template.too_complex",
     "template.malformed",
     "template.composite_prefix",
     "sandbox.outside_roots",

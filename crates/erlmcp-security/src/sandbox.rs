@@ -82,7 +82,8 @@ pub struct Sandbox {
 /// A resource opened by [`Sandbox::open_resource`].
 #[derive(Debug)]
 pub struct OpenResource {
-    /// The open file (read-only).
+    /// The open file: read-only, and on Unix with `O_NONBLOCK` set (which regular files
+    /// ignore).
     pub file: fs::File,
     /// Its path, with symbolic links under the root resolved.
     pub path: PathBuf,

@@ -28,7 +28,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use percent_encoding::percent_decode_str;
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 use unicode_security::skeleton;
 
 use crate::config::UriPolicy;
@@ -47,7 +47,10 @@ pub(crate) fn is_lookalike_separator(c: char) -> bool {
     let is_sep = |x: char| matches!(x, '.' | '/' | '\\');
     let mut buf = [0u8; 4];
     let s: &str = c.encode_utf8(&mut buf);
-    if s.nfkc().any(is_sep) {
+    // A character that is its own NFKC form (the quick check says so without computing
+    // it) cannot normalise into an ASCII separator.
+    let nfkc_stable = is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes;
+    if !nfkc_stable && s.nfkc().any(is_sep) {
         return true;
     }
     if c.is_alphanumeric() {
@@ -314,6 +317,19 @@ mod tests {
         }
         for c in ['ノ', '丿', 'é', '日', '。', '½', '·', '٠'] {
             assert!(!is_lookalike_separator(c), "{c:?} U+{:04X}", c as u32);
+        }
+    }
+
+    /// The NFKC quick-check shortcut changes no answer, over every code point.
+    #[test]
+    fn lookalike_shortcut_is_exact() {
+        for c in (0x80..=0x10FFFF_u32).filter_map(char::from_u32) {
+            let mut buf = [0u8; 4];
+            let s: &str = c.encode_utf8(&mut buf);
+            let by_nfkc = s.nfkc().any(|x| matches!(x, '.' | '/' | '\\'));
+            if by_nfkc {
+                assert!(is_lookalike_separator(c), "U+{:04X}", c as u32);
+            }
         }
     }
 

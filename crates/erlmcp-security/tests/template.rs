@@ -197,6 +197,12 @@ fn matching() {
     );
     assert_eq!(matched("other:///docs/{name}", "file:///docs/a"), None);
 
+    // A path passed as a query parameter keeps its (decoded) slashes.
+    assert_eq!(
+        matched("search://q{?file}", "search://q?file=docs%2Fa.md").unwrap()["file"],
+        s("docs/a.md")
+    );
+
     // A percent-encoded triplet is never split between a value and a literal.
     assert_eq!(matched("x://h/{a}B", "x://h/a%2B"), None);
     assert_eq!(matched("x://h/{a}B", "x://h/a%2BB").unwrap()["a"], s("a+"));

@@ -289,7 +289,17 @@ const TEMPLATE_VECTORS: &[(&str, &str, &str)] = &[
     (
         "search://q{?file}",
         "search://q?file=..%2F..%2Fetc%2Fpasswd",
-        "traversal.encoded_slash",
+        "traversal.encoded_dot",
+    ),
+    (
+        "search://q{?file}",
+        "search://q?file=docs%2F..%2F..%2Fx",
+        "traversal.encoded_dot",
+    ),
+    (
+        "search://q{?file}",
+        "search://q?file=%2Fetc%2Fpasswd",
+        "traversal.absolute_path",
     ),
     (
         "search://q{?file}",

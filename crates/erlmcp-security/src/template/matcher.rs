@@ -171,26 +171,20 @@ fn value(raw: &str, op: Operator, after_slash: bool) -> Result<String, Miss> {
     {
         return Err(Disguise::DriveLetter.into());
     }
-    if op.allow_reserved() {
-        if after_slash && decoded.starts_with('/') {
-            return Err(Disguise::AbsolutePath.into());
+    // A value may hold `/`: raw in `+` and `#` expressions, encoded (`%2F`) elsewhere, as
+    // in a path passed as a query parameter. Either way no piece may be a dot segment,
+    // and it may not start with `/` where that would make an absolute path: always when
+    // it was encoded, after a literal `/` when raw.
+    if decoded.split('/').any(is_dot_like) {
+        return Err(if raw == decoded {
+            Disguise::DotSegment
+        } else {
+            Disguise::EncodedDotSegment
         }
-        if decoded.split('/').any(is_dot_like) {
-            return Err(Disguise::DotSegment.into());
-        }
-    } else {
-        if decoded.contains('/') {
-            return Err(Disguise::EncodedSlash.into());
-        }
-        if is_dot_like(&decoded) {
-            let plain = raw == decoded;
-            return Err(if plain {
-                Disguise::DotSegment
-            } else {
-                Disguise::EncodedDotSegment
-            }
-            .into());
-        }
+        .into());
+    }
+    if decoded.starts_with('/') && (after_slash || !op.allow_reserved()) {
+        return Err(Disguise::AbsolutePath.into());
     }
     Ok(decoded.into_owned())
 }

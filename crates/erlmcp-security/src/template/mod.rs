@@ -10,9 +10,11 @@
 //! - [`match_uri`](UriTemplate::match_uri) validates the URI as [`CanonicalUri`] does,
 //!   matches its canonical form against the template with a linear-time regex (no
 //!   backtracking blow-up), splits each expression back into variables, percent-decodes
-//!   them and puts every value through the traversal checks: a value that decodes to
-//!   `..`, holds `%2f`, NUL, a backslash, a leftover `%XX`, a lookalike separator or a
-//!   drive letter is refused, not returned.
+//!   them and puts every value through the traversal checks: a value with a `..` piece,
+//!   an encoded leading `/`, NUL, a backslash, a leftover `%XX`, a lookalike separator or
+//!   a drive letter is refused, not returned. (An encoded `/` inside a value is allowed,
+//!   as in a path passed as a query parameter; the URI checks already refuse `%2F` in
+//!   path segments.)
 //!
 //! Matching inverts expansion where the template allows it. Where it is ambiguous the
 //! first expression takes as much as it can; in an expression without names (`{x,y}`,
@@ -48,7 +50,6 @@ mod parse;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::OnceLock;
 
 use crate::config::{SecurityConfig, UriPolicy};
 use crate::error::SecurityError;
@@ -217,7 +218,7 @@ pub struct UriTemplate {
     source: String,
     parts: Vec<Part>,
     policy: UriPolicy,
-    matcher: OnceLock<Result<regex::bytes::Regex, usize>>,
+    matcher: regex::bytes::Regex,
 }
 
 impl UriTemplate {
@@ -232,11 +233,13 @@ impl UriTemplate {
     /// sometimes come from configuration files or peers.
     pub fn parse_with(template: &str, config: &SecurityConfig) -> Result<Self, SecurityError> {
         let parts = event::report(parse::parse(template, &config.templates))?;
+        let matcher = matcher::compile(&parts)
+            .map_err(|_| event::refused(SecurityError::TemplateTooComplex))?;
         Ok(UriTemplate {
             source: template.to_owned(),
             parts,
             policy: config.uri.clone(),
-            matcher: OnceLock::new(),
+            matcher,
         })
     }
 
@@ -282,19 +285,11 @@ impl UriTemplate {
     /// Matches an already validated URI. `Err` means a matched value was refused (and
     /// recorded).
     pub fn match_canonical(&self, uri: &CanonicalUri) -> Result<Option<Vars>, SecurityError> {
-        let regex = self
-            .matcher
-            .get_or_init(|| matcher::compile(&self.parts).map_err(|_| self.source.len()));
-        match regex {
-            Ok(regex) => event::report(matcher::match_with(regex, &self.parts, uri.as_str())),
-            // Unreachable within the template limits: a regex of that size always
-            // compiles. Refuse rather than panic.
-            Err(len) => Err(SecurityError::TooLong {
-                subject: crate::Subject::Template,
-                len: *len,
-                max: *len,
-            }),
-        }
+        event::report(matcher::match_with(
+            &self.matcher,
+            &self.parts,
+            uri.as_str(),
+        ))
     }
 }
 
