@@ -229,3 +229,88 @@ async fn an_unreachable_server_fails_the_request_not_the_session() {
     let note = json!({"jsonrpc":"2.0","method":"notifications/initialized"});
     bounded(writer.write_batch(&[frame(note)])).await.unwrap();
 }
+
+/// A minimal server that answers `initialize` with JSON and refuses GET with 405, as a
+/// server without a GET stream does; it counts the GETs and DELETEs it sees.
+async fn no_get_stream_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use http_body_util::{BodyExt, Full};
+    use hyper::service::service_fn;
+    use hyper::{Method, Response, StatusCode};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+    let seen = Arc::new(AtomicUsize::new(0));
+    let seen_by_server = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let seen = seen_by_server.clone();
+            let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                let seen = seen.clone();
+                async move {
+                    let mut response = Response::new(Full::new(Bytes::new()));
+                    match *request.method() {
+                        Method::POST => {
+                            let body = request.into_body().collect().await.unwrap().to_bytes();
+                            let message: Value = serde_json::from_slice(&body).unwrap();
+                            if message["method"] == "initialize" {
+                                let answer = json!({"jsonrpc":"2.0","id":message["id"],"result":{"protocolVersion":"2025-11-25","capabilities":{},"serverInfo":{"name":"x","version":"0"}}});
+                                *response.body_mut() = Full::new(Bytes::from(answer.to_string()));
+                                response
+                                    .headers_mut()
+                                    .insert("content-type", "application/json".parse().unwrap());
+                                response
+                                    .headers_mut()
+                                    .insert("mcp-session-id", "fixed-session".parse().unwrap());
+                            } else {
+                                *response.status_mut() = StatusCode::ACCEPTED;
+                            }
+                        }
+                        Method::GET => {
+                            seen.fetch_add(1, Ordering::SeqCst);
+                            *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+                        }
+                        _ => {
+                            seen.fetch_add(100, Ordering::SeqCst);
+                            *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+                        }
+                    }
+                    Ok::<_, std::convert::Infallible>(response)
+                }
+            });
+            tokio::spawn(
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service),
+            );
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn a_server_without_get_stream_is_tolerated_and_close_sends_delete() {
+    use std::sync::atomic::Ordering;
+
+    let (url, seen) = no_get_stream_server().await;
+    let transport = HttpClientTransport::connect(&url, HttpClientOptions::default()).unwrap();
+    let (mut reader, mut writer) = transport.split();
+    writer.write_batch(&[frame(initialize(0))]).await.unwrap();
+    assert_eq!(next_json(&mut reader).await["id"], 0);
+    // One GET attempt, answered 405, and no retries.
+    eventually(|| seen.load(Ordering::SeqCst) == 1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(seen.load(Ordering::SeqCst), 1);
+    writer
+        .write_batch(&[frame(
+            json!({"jsonrpc":"2.0","method":"notifications/initialized"}),
+        )])
+        .await
+        .unwrap();
+    // close() sends DELETE (tolerating 405 for it as well).
+    writer.close().await.unwrap();
+    assert_eq!(seen.load(Ordering::SeqCst), 101);
+    assert!(bounded(reader.next_frame()).await.is_none());
+}
