@@ -3,10 +3,12 @@
 //! ## What this crate owns
 //! Nothing of its own: it re-exports the layered crates under one name, offers a
 //! [`prelude`], the glue that serves a [`Server`] on stdio or a TCP listener
-//! ([`net`]), the supervised [`runtime`], and the [`demo`] server behind the `erlmcp` CLI.
+//! ([`net`]) or over Streamable HTTP ([`net_http`]), the supervised [`runtime`], and the
+//! [`demo`] server behind the `erlmcp` CLI.
 
 pub mod demo;
 pub mod net;
+pub mod net_http;
 pub mod runtime;
 
 pub use erlmcp_codec as codec;

@@ -3,6 +3,7 @@
 //! ```text
 //! erlmcp serve --stdio
 //! erlmcp serve --tcp 127.0.0.1:7400
+//! erlmcp serve --http 127.0.0.1:7401     # Streamable HTTP at http://127.0.0.1:7401/mcp
 //! erlmcp call tools/list --tcp 127.0.0.1:7400
 //! erlmcp call tools/call '{"name":"echo","arguments":{"text":"hi"}}' -- erlmcp serve --stdio
 //! ```
@@ -45,6 +46,10 @@ struct Listen {
     /// Serve TCP connections on this address (e.g. 127.0.0.1:7400).
     #[arg(long, value_name = "ADDR")]
     tcp: Option<SocketAddr>,
+    /// Serve Streamable HTTP on this address, endpoint `/mcp` (e.g. 127.0.0.1:7401).
+    /// Only loopback Host and Origin values are accepted.
+    #[arg(long, value_name = "ADDR")]
+    http: Option<SocketAddr>,
 }
 
 #[derive(Args)]
@@ -113,8 +118,17 @@ async fn serve(args: ServeArgs) -> ExitCode {
         }
     } else if let Some(addr) = args.listen.tcp {
         serve_tcp_supervised(server, addr).await
+    } else if let Some(addr) = args.listen.http {
+        let config = erlmcp::net_http::config_for(addr);
+        match erlmcp::net_http::bind_and_serve_http(&server, config).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("erlmcp: cannot serve HTTP on {addr}: {err}");
+                ExitCode::FAILURE
+            }
+        }
     } else {
-        eprintln!("erlmcp: choose --stdio or --tcp ADDR");
+        eprintln!("erlmcp: choose --stdio, --tcp ADDR or --http ADDR");
         ExitCode::FAILURE
     }
 }
