@@ -11,8 +11,6 @@ pub struct SessionConfig {
     /// Inbound requests handled concurrently per session (default 64). Past it the session
     /// stops reading from the peer until a handler finishes.
     pub max_concurrent_requests: usize,
-    /// Outbound messages queued per session before senders wait (default 1000).
-    pub outbound_queue: usize,
     /// Default timeout of outbound requests (default 60 s).
     #[serde(with = "duration_ms")]
     pub request_timeout: Duration,
@@ -26,18 +24,23 @@ pub struct SessionConfig {
     pub page_size: usize,
     /// Task retention and limits.
     pub tasks: crate::server::tasks::TaskLimits,
+    /// Flow control (erlmcp-flow): the per-session outbound queue (1000 messages / 8 MiB,
+    /// watermarks 80 %/50 %), the slow-consumer policy (5 s grace, then shed droppable
+    /// notifications, then disconnect), the server-wide memory budget (256 MiB; above it
+    /// new requests get -32010), and the client's circuit breaker and retry policy.
+    pub flow: erlmcp_flow::FlowConfig,
 }
 
 impl Default for SessionConfig {
     fn default() -> Self {
         SessionConfig {
             max_concurrent_requests: 64,
-            outbound_queue: 1000,
             request_timeout: Duration::from_secs(60),
             init_timeout: Duration::from_secs(30),
             max_frame_bytes: erlmcp_codec::DEFAULT_MAX_FRAME_BYTES,
             page_size: 100,
             tasks: crate::server::tasks::TaskLimits::default(),
+            flow: erlmcp_flow::FlowConfig::default(),
         }
     }
 }

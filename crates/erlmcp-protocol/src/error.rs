@@ -146,6 +146,13 @@ pub enum SessionError {
     /// No `initialize` arrived within the init timeout.
     #[error("no initialize request within {0:?}")]
     InitTimeout(Duration),
+    /// The peer let its outbound queue sit above the high watermark past the grace and
+    /// was disconnected per the slow-consumer policy.
+    #[error("slow consumer disconnected")]
+    SlowConsumer,
+    /// The flow-control configuration is invalid.
+    #[error("invalid flow-control configuration")]
+    InvalidConfig(#[source] erlmcp_flow::InvalidConfig),
     /// The client's `initialize` was answered with an error.
     #[error("initialization failed")]
     Initialize(#[source] RequestError),

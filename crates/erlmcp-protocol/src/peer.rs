@@ -14,11 +14,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use erlmcp_codec::{ErrorObject, Message, Notification, Request, RequestId};
+use erlmcp_flow::{QueueSender, WeightedItem};
 use parking_lot::Mutex;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use crate::error::RequestError;
 
@@ -58,7 +59,7 @@ impl RequestOptions {
 type Pending = oneshot::Sender<Result<Value, ErrorObject>>;
 
 struct PeerShared {
-    outbound: mpsc::Sender<Bytes>,
+    outbound: QueueSender<WeightedItem<Bytes>>,
     next_id: AtomicI64,
     pending: Mutex<HashMap<i64, Pending>>,
     progress: Mutex<HashMap<i64, ProgressCallback>>,
@@ -80,7 +81,10 @@ impl std::fmt::Debug for Peer {
 }
 
 impl Peer {
-    pub(crate) fn new(outbound: mpsc::Sender<Bytes>, default_timeout: Duration) -> Self {
+    pub(crate) fn new(
+        outbound: QueueSender<WeightedItem<Bytes>>,
+        default_timeout: Duration,
+    ) -> Self {
         Peer {
             shared: Arc::new(PeerShared {
                 outbound,
@@ -94,16 +98,37 @@ impl Peer {
 
     /// Queues an already encoded frame, waiting for queue space (backpressure).
     pub(crate) async fn send_frame(&self, frame: Bytes) -> Result<(), RequestError> {
+        let weight = frame.len();
         self.shared
             .outbound
-            .send(frame)
+            .push(WeightedItem::new(frame, weight))
             .await
             .map_err(|_| RequestError::SessionClosed)
     }
 
+    /// Queues a frame that may be shed when the peer is a slow consumer, waiting for
+    /// queue space otherwise. Shedding is not an error: the peer asked for slowness.
+    pub(crate) async fn send_droppable(&self, frame: Bytes) -> Result<(), RequestError> {
+        let weight = frame.len();
+        match self
+            .shared
+            .outbound
+            .push(WeightedItem::droppable(frame, weight))
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_shed() => Ok(()),
+            Err(_) => Err(RequestError::SessionClosed),
+        }
+    }
+
     /// Queues a frame without waiting; `false` when the queue is full or closed.
     pub(crate) fn try_send_frame(&self, frame: Bytes) -> bool {
-        self.shared.outbound.try_send(frame).is_ok()
+        let weight = frame.len();
+        self.shared
+            .outbound
+            .try_push(WeightedItem::droppable(frame, weight))
+            .is_ok()
     }
 
     /// True once the session's writer has gone.
@@ -114,7 +139,11 @@ impl Peer {
     /// Sends a notification.
     pub async fn notify<P: Serialize>(&self, method: &str, params: P) -> Result<(), RequestError> {
         let frame = encode_notification(method, params)?;
-        self.send_frame(frame).await
+        if is_droppable(method) {
+            self.send_droppable(frame).await
+        } else {
+            self.send_frame(frame).await
+        }
     }
 
     /// Sends a notification if there is queue space right now; returns whether it was queued.
@@ -244,8 +273,12 @@ impl Peer {
 
     /// Messages queued for the writer and not yet taken by it.
     pub fn queued(&self) -> usize {
-        let tx = &self.shared.outbound;
-        tx.max_capacity().saturating_sub(tx.capacity())
+        self.shared.outbound.stats().len
+    }
+
+    /// The outbound queue's figures (length, bytes, level, pushes, sheds, …).
+    pub fn queue_stats(&self) -> erlmcp_flow::QueueStats {
+        self.shared.outbound.stats()
     }
 
     /// Number of outbound requests still waiting for an answer.
@@ -271,6 +304,23 @@ impl Drop for PendingGuard<'_> {
         self.peer.shared.pending.lock().remove(&self.id);
         self.peer.shared.progress.lock().remove(&self.id);
     }
+}
+
+/// Notifications a slow consumer may miss: informational ones whose loss the protocol
+/// tolerates (a later one supersedes them, or they are advisory). Cancellation and
+/// lifecycle notifications are never dropped.
+pub(crate) fn is_droppable(method: &str) -> bool {
+    use erlmcp_codec::schema::methods;
+    matches!(
+        method,
+        methods::NOTIFICATIONS_PROGRESS
+            | methods::NOTIFICATIONS_MESSAGE
+            | methods::NOTIFICATIONS_RESOURCES_UPDATED
+            | methods::NOTIFICATIONS_RESOURCES_LIST_CHANGED
+            | methods::NOTIFICATIONS_TOOLS_LIST_CHANGED
+            | methods::NOTIFICATIONS_PROMPTS_LIST_CHANGED
+            | methods::NOTIFICATIONS_TASKS_STATUS
+    )
 }
 
 pub(crate) fn encode_notification<P: Serialize>(

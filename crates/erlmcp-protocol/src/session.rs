@@ -27,12 +27,13 @@ use erlmcp_codec::{
     ErrorCode, ErrorObject, ErrorResponse, Frame, Message, Notification, Request, RequestId,
     Response,
 };
+use erlmcp_flow::{OutboundQueue, QueueReceiver, SlowConsumerDetector, SlowOutcome, WeightedItem};
 use erlmcp_transport::{FrameReader, FrameWriter, Transport};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use parking_lot::Mutex;
 use serde_json::{Value, json};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::SessionConfig;
@@ -93,7 +94,7 @@ pub(crate) async fn run_session<T: Transport, R: SessionRole>(
     transport: T,
     role: Arc<R>,
     peer: Peer,
-    outbound: mpsc::Receiver<Bytes>,
+    outbound: QueueReceiver<WeightedItem<Bytes>>,
     config: SessionConfig,
     stats: Arc<SessionStats>,
     shutdown: CancellationToken,
@@ -102,7 +103,20 @@ pub(crate) async fn run_session<T: Transport, R: SessionRole>(
     let max_frame_bytes = transport.info().max_frame_bytes;
     let (mut reader, writer) = transport.split();
     let writer_stop = CancellationToken::new();
+    let monitor = outbound.monitor();
     let writer_task = tokio::spawn(write_loop(writer, outbound, writer_stop.clone()));
+    // A peer that lets its queue sit above the high watermark past the grace is shed
+    // (droppable notifications) and then disconnected, per the configured policy.
+    let slow_watch = async {
+        match SlowConsumerDetector::new(monitor.id(), &config.flow.slow_consumer) {
+            Ok(mut detector) => detector.supervise(&monitor).await,
+            Err(err) => {
+                tracing::warn!(error = %err, "invalid slow-consumer policy; not supervising");
+                std::future::pending().await
+            }
+        }
+    };
+    tokio::pin!(slow_watch);
     let permits = Arc::new(Semaphore::new(config.max_concurrent_requests.max(1)));
     let cleanup = SessionCleanup {
         role: role.clone(),
@@ -119,6 +133,14 @@ pub(crate) async fn run_session<T: Transport, R: SessionRole>(
         let frame = tokio::select! {
             biased;
             () = shutdown.cancelled() => break Ok(()),
+            outcome = &mut slow_watch => match outcome {
+                SlowOutcome::Disconnect => {
+                    tracing::warn!(queue = %monitor.id(), "slow consumer: disconnecting per policy");
+                    break Err(SessionError::SlowConsumer);
+                }
+                // The writer is gone (the peer stopped reading for good): end the session.
+                _ => break Ok(()),
+            },
             () = &mut init_timer, if init_armed => {
                 init_armed = false;
                 if role.awaiting_initialize() {
@@ -214,37 +236,32 @@ impl<R: SessionRole> Drop for SessionCleanup<R> {
 
 async fn write_loop<W: FrameWriter>(
     mut writer: W,
-    mut outbound: mpsc::Receiver<Bytes>,
+    mut outbound: QueueReceiver<WeightedItem<Bytes>>,
     stop: CancellationToken,
 ) {
+    let mut items: Vec<WeightedItem<Bytes>> = Vec::with_capacity(16);
     let mut batch: Vec<Bytes> = Vec::with_capacity(16);
     loop {
-        let first = tokio::select! {
+        let received = tokio::select! {
             biased;
-            frame = outbound.recv() => frame,
-            () = stop.cancelled() => None,
+            n = outbound.recv_many(&mut items, MAX_BATCH) => n,
+            () = stop.cancelled() => 0,
         };
-        let Some(first) = first else { break };
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match outbound.try_recv() {
-                Ok(frame) => batch.push(frame),
-                Err(_) => break,
-            }
+        if received == 0 {
+            break;
         }
+        batch.extend(items.drain(..).map(|item| item.item));
         if let Err(err) = writer.write_batch(&batch).await {
             tracing::debug!(error = %err, "write failed; writer stops");
-            batch.clear();
             outbound.close();
             return;
         }
         batch.clear();
     }
     // Drain what was queued before the stop, without waiting for more.
-    while let Ok(frame) = outbound.try_recv() {
-        batch.push(frame);
-    }
+    outbound.drain_into(&mut items, usize::MAX);
     outbound.close();
+    batch.extend(items.drain(..).map(|item| item.item));
     if !batch.is_empty() {
         let _ = writer.write_batch(&batch).await;
     }
@@ -391,7 +408,11 @@ fn handle_notification<R: SessionRole>(
 }
 
 /// Creates the outbound queue and the peer handle of a new session.
-pub(crate) fn new_peer(config: &SessionConfig) -> (Peer, mpsc::Receiver<Bytes>) {
-    let (tx, rx) = mpsc::channel(config.outbound_queue.max(1));
+pub(crate) fn new_peer(
+    queues: &OutboundQueue,
+    id: u64,
+    config: &SessionConfig,
+) -> (Peer, QueueReceiver<WeightedItem<Bytes>>) {
+    let (tx, rx) = queues.channel(id);
     (Peer::new(tx, config.request_timeout), rx)
 }

@@ -137,7 +137,9 @@ impl ClientBuilder {
     /// Connects over `transport`: runs the session and performs the handshake.
     pub async fn connect<T: Transport>(self, transport: T) -> Result<Client, SessionError> {
         let capabilities = self.capabilities();
-        let (peer, outbound) = new_peer(&self.config);
+        let queues = erlmcp_flow::OutboundQueue::new(&self.config.flow.queue)
+            .map_err(SessionError::InvalidConfig)?;
+        let (peer, outbound) = new_peer(&queues, 0, &self.config);
         let role = Arc::new(ClientRole {
             sampling: self.sampling,
             elicitation: self.elicitation,

@@ -22,6 +22,7 @@ use erlmcp_codec::schema::{
     InitializeResult, JsonObject, Prompt, ProtocolVersion, ReadResourceResult, Resource,
     ResourceTemplate, ServerCapabilities, Tool, methods,
 };
+use erlmcp_flow::{MemoryBudget, OutboundQueue};
 use erlmcp_transport::Transport;
 use parking_lot::{Mutex, RwLock};
 use serde::de::DeserializeOwned;
@@ -75,6 +76,11 @@ pub(crate) struct ServerCore {
     logging: bool,
     pub(crate) sessions: Mutex<HashMap<u64, LiveSession>>,
     next_session: AtomicU64,
+    /// Makes each session's bounded outbound queue; all of them charge `budget`.
+    queues: OutboundQueue,
+    /// The memory budget shared by every session's queue; above it new requests get
+    /// -32010 until the pressure clears.
+    pub(crate) budget: MemoryBudget,
 }
 
 impl ServerCore {
@@ -206,7 +212,7 @@ impl Server {
         let core = self.core.clone();
         let id = core.next_session.fetch_add(1, Ordering::Relaxed) + 1;
         let config = core.config.clone();
-        let (peer, outbound) = new_peer(&config);
+        let (peer, outbound) = new_peer(&core.queues, id, &config);
         let tasks = Arc::new(tasks::TaskStore::new(id, config.tasks, peer.clone()));
         let state = Arc::new(SessionState::new(id, tasks));
         let stats = Arc::new(SessionStats::default());
@@ -277,6 +283,11 @@ impl Server {
             .collect();
         out.sort_by_key(|s| s.id);
         out
+    }
+
+    /// The shared memory budget's figures (bytes queued across sessions, pressure).
+    pub fn memory_budget(&self) -> erlmcp_flow::BudgetStats {
+        self.core.budget.stats()
     }
 
     /// Totals over every live session (see [`Introspection`]).
@@ -569,7 +580,20 @@ impl ServerBuilder {
     }
 
     /// Builds the server, or lists every definition problem.
-    pub fn build(self) -> Result<Server, BuildError> {
+    pub fn build(mut self) -> Result<Server, BuildError> {
+        let flow = MemoryBudget::new(&self.config.flow.budget).and_then(|budget| {
+            let queues = OutboundQueue::new(&self.config.flow.queue)?.budget(budget.clone());
+            Ok((queues, budget))
+        });
+        let (queues, budget) = match flow {
+            Ok(flow) => flow,
+            Err(err) => {
+                self.errors.push(format!("flow control: {err}"));
+                return Err(BuildError {
+                    problems: self.errors,
+                });
+            }
+        };
         if !self.errors.is_empty() {
             return Err(BuildError {
                 problems: self.errors,
@@ -590,6 +614,8 @@ impl ServerBuilder {
                 logging: self.logging,
                 sessions: Mutex::new(HashMap::new()),
                 next_session: AtomicU64::new(0),
+                queues,
+                budget,
             }),
         })
     }

@@ -602,6 +602,16 @@ impl ServerSession {
                     Dispatch::Reply(Err(lifecycle::method_not_found(phase, method)))
                 }
             }
+            _ if self.core.budget.is_under_pressure() => {
+                // Shed new work until the queues drain; answers to what is already
+                // running still flow, so the pressure clears by itself.
+                let stats = self.core.budget.stats();
+                Dispatch::Reply(Err(ErrorObject::new(
+                    erlmcp_codec::ErrorCode::OVERLOADED,
+                    "server overloaded: memory budget exceeded, retry later",
+                )
+                .with_data(json!({"usedBytes": stats.used, "limitBytes": stats.limit}))))
+            }
             _ => self.route(request, scope),
         }
     }
