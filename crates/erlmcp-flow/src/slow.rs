@@ -200,13 +200,28 @@ impl SlowConsumerDetector {
     /// receiver closes. Spawn it beside the session's writer.
     pub async fn supervise<T: Weighted>(&mut self, monitor: &QueueMonitor<T>) -> SlowOutcome {
         let mut status = monitor.subscribe();
+        // Items the consumer had taken when it was marked slow. Purging its droppable
+        // items empties the queue without the consumer reading anything, so only real
+        // progress past this mark counts as catching up.
+        let mut popped_at_mark: Option<u64> = None;
         loop {
             let current = *status.borrow_and_update();
             if current.closed {
                 monitor.set_shedding(false);
                 return SlowOutcome::QueueClosed;
             }
-            let verdict = self.observe(current.level);
+            let mut level = current.level;
+            if let Some(mark) = popped_at_mark {
+                if !level.is_above_high() && monitor.stats().popped <= mark {
+                    level = WatermarkLevel::High;
+                }
+            }
+            let verdict = self.observe(level);
+            popped_at_mark = match (self.is_slow(), popped_at_mark) {
+                (true, None) => Some(monitor.stats().popped),
+                (true, mark) => mark,
+                (false, _) => None,
+            };
             match verdict {
                 SlowVerdict::Healthy | SlowVerdict::Watching { .. } => {
                     monitor.set_shedding(false);

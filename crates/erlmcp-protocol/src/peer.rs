@@ -117,7 +117,13 @@ impl Peer {
             .await
         {
             Ok(()) => Ok(()),
-            Err(e) if e.is_shed() => Ok(()),
+            Err(e) if e.is_shed() => {
+                // A shed push completes at once; without this a handler that streams
+                // notifications at a slow consumer would never yield, hogging its worker
+                // and never seeing its own cancellation.
+                tokio::task::consume_budget().await;
+                Ok(())
+            }
             Err(_) => Err(RequestError::SessionClosed),
         }
     }

@@ -20,6 +20,7 @@
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use erlmcp_codec::schema::methods;
@@ -201,9 +202,22 @@ pub(crate) async fn run_session<T: Transport, R: SessionRole>(
     // Release everything (the guard does it on every path), then let the writer flush
     // what is queued (answers to the last requests) and stop.
     drop(cleanup);
-    let _ = writer_task.await;
+    let mut writer_task = writer_task;
+    let grace = match outcome {
+        // The peer is not reading: there is nothing worth flushing to it.
+        Err(SessionError::SlowConsumer) => Duration::ZERO,
+        _ => WRITER_FLUSH_GRACE,
+    };
+    if tokio::time::timeout(grace, &mut writer_task).await.is_err() {
+        // A write blocked on a peer that stopped reading must not keep the session (and
+        // its connection) alive: dropping the writer closes our side.
+        writer_task.abort();
+    }
     outcome
 }
+
+/// How long a finished session waits for its writer to flush queued answers.
+const WRITER_FLUSH_GRACE: Duration = Duration::from_secs(2);
 
 /// Releases what a session holds when its driver ends — normally, or because the driver
 /// future was dropped half-way (its task panicked or was aborted by a supervisor). In

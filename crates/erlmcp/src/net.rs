@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use erlmcp_flow::{CircuitBreaker, Retry, RetryError};
 use erlmcp_protocol::{Client, ClientBuilder, Server, SessionError};
 use erlmcp_transport::{
     ChildProcessTransport, StdioTransport, TcpAcceptor, TcpTransport, TransportError,
@@ -54,6 +55,28 @@ pub async fn connect_tcp(builder: ClientBuilder, addr: SocketAddr) -> Result<Cli
         .await
         .map_err(SessionError::Transport)?;
     builder.connect(transport).await
+}
+
+/// Connects a client to a TCP address through a circuit breaker: each call makes at most
+/// `retry.max_attempts()` attempts with exponential backoff and full jitter, and while the
+/// breaker is open no connection is attempted at all, so a dead server sees a bounded
+/// number of attempts however often the caller retries. `builder` makes a fresh
+/// [`ClientBuilder`] per attempt.
+pub async fn connect_tcp_resilient(
+    builder: impl Fn() -> ClientBuilder,
+    addr: SocketAddr,
+    breaker: &CircuitBreaker,
+    retry: &Retry,
+) -> Result<Client, RetryError<SessionError>> {
+    retry
+        .run(
+            breaker,
+            |_attempt| connect_tcp(builder(), addr),
+            // Transport failures (refused, reset, unreachable) are worth retrying; a server
+            // that answers `initialize` with an error is not.
+            |err: &SessionError| matches!(err, SessionError::Transport(_)),
+        )
+        .await
 }
 
 /// Spawns `command` as a child process speaking MCP on stdio and connects to it.
