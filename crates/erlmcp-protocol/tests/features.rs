@@ -809,3 +809,75 @@ async fn older_protocol_versions_get_results_in_their_own_shape() {
         assert_eq!(call["result"]["content"][0]["text"], "3");
     }
 }
+
+#[tokio::test]
+async fn sandboxed_files_are_served_and_escapes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::write(root.join("hello.txt"), "hello from the sandbox").unwrap();
+    std::fs::create_dir(root.join("sub")).unwrap();
+    std::fs::write(root.join("sub").join("deep.md"), "# deep").unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "TOP-SECRET-CONTENT").unwrap();
+    std::os::unix::fs::symlink(dir.path().join("secret.txt"), root.join("link.txt")).unwrap();
+    let sandbox = erlmcp_security::Sandbox::new([&root]).unwrap();
+    let canonical_root = std::fs::canonicalize(&root).unwrap();
+    let base = format!("file://{}", canonical_root.display());
+
+    let server = Server::builder("files", "1.0.0")
+        .filesystem(sandbox)
+        .build()
+        .unwrap();
+    let client = connect(&server, client()).await;
+    let listed: Vec<String> = client
+        .list_resources()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.uri)
+        .collect();
+    assert!(listed.contains(&format!("{base}/hello.txt")), "{listed:?}");
+    let read = client
+        .read_resource(&format!("{base}/hello.txt"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&read.contents[0], ResourceContents::Text(t) if t.text == "hello from the sandbox")
+    );
+    let deep = client
+        .read_resource(&format!("{base}/sub/deep.md"))
+        .await
+        .unwrap();
+    assert!(matches!(&deep.contents[0], ResourceContents::Text(t) if t.text == "# deep"));
+
+    let missing = client
+        .read_resource(&format!("{base}/nope.txt"))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.rpc_error().unwrap().code.code(), -32002);
+    for escape in [
+        format!("{base}/../secret.txt"),
+        format!("{base}/%2e%2e/secret.txt"),
+        format!("{base}/sub/..%2f..%2fsecret.txt"),
+        format!("{base}/link.txt"),
+        "file:///etc/passwd".to_owned(),
+    ] {
+        let err = client.read_resource(&escape).await.unwrap_err();
+        let rpc = err.rpc_error().unwrap();
+        assert!(
+            rpc.code.code() == -32602 || rpc.code.code() == -32002,
+            "{escape}: {rpc:?}"
+        );
+        assert!(
+            !format!("{rpc:?}").contains("TOP-SECRET"),
+            "{escape} leaked the secret"
+        );
+    }
+    // Nothing else was disturbed.
+    client.ping().await.unwrap();
+    let again = client
+        .read_resource(&format!("{base}/hello.txt"))
+        .await
+        .unwrap();
+    assert_eq!(again.contents.len(), 1);
+}

@@ -83,6 +83,15 @@ pub fn server() -> Server {
 
 /// Builds the demo server with the given session limits.
 pub fn server_with_config(config: SessionConfig) -> Server {
+    server_with_roots(config, None)
+}
+
+/// Builds the demo server; with a sandbox, the files under its roots are served as
+/// `file://` resources (every read checked by `erlmcp-security`).
+pub fn server_with_roots(
+    config: SessionConfig,
+    sandbox: Option<erlmcp_security::Sandbox>,
+) -> Server {
     let counter = Arc::new(AtomicU64::new(0));
     let server_slot: Arc<std::sync::OnceLock<Server>> = Arc::new(std::sync::OnceLock::new());
 
@@ -367,7 +376,12 @@ pub fn server_with_config(config: SessionConfig) -> Server {
             };
             Ok::<_, HandlerError>(CompleteResult::new(values))
         });
-    let server = conformance_fixtures(server).build();
+    let server = conformance_fixtures(server);
+    let server = match sandbox {
+        Some(sandbox) => server.filesystem(sandbox),
+        None => server,
+    };
+    let server = server.build();
     match server {
         Ok(server) => {
             let _ = server_slot.set(server.clone());

@@ -6,6 +6,7 @@
 //! then told with the matching `notifications/*/list_changed`.
 
 pub mod context;
+pub mod files;
 pub mod prompts;
 pub mod resources;
 pub(crate) mod session;
@@ -548,6 +549,39 @@ impl ServerBuilder {
         Fut: Future<Output = Result<ReadResourceResult, HandlerError>> + Send + 'static,
     {
         if let Err(e) = self.resources.insert_template(template, Arc::new(handler)) {
+            self.errors.push(e);
+        }
+        self
+    }
+
+    /// Serves the files under `sandbox`'s roots as `file://` resources (see [`files`]):
+    /// the files directly under each root are listed, and any file below a root can be
+    /// read through the `file:///{+path}` template. Every read is checked by
+    /// `erlmcp-security`.
+    pub fn filesystem(mut self, sandbox: erlmcp_security::Sandbox) -> Self {
+        let sandbox = Arc::new(sandbox);
+        for resource in files::listed(&sandbox) {
+            let reader = sandbox.clone();
+            self.resources.insert(
+                resource,
+                Arc::new(
+                    move |uri: String, _vars: TemplateVars, _ctx: RequestContext| {
+                        let reader = reader.clone();
+                        async move { files::read(&reader, &uri) }
+                    },
+                ),
+            );
+        }
+        let reader = sandbox;
+        if let Err(e) = self.resources.insert_template(
+            files::template(),
+            Arc::new(
+                move |uri: String, _vars: TemplateVars, _ctx: RequestContext| {
+                    let reader = reader.clone();
+                    async move { files::read(&reader, &uri) }
+                },
+            ),
+        ) {
             self.errors.push(e);
         }
         self

@@ -11,6 +11,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use erlmcp_codec::schema::{ReadResourceResult, Resource, ResourceTemplate};
+use erlmcp_security::{TemplateValue, UriTemplate};
 use futures::future::BoxFuture;
 
 use crate::error::HandlerError;
@@ -40,7 +41,7 @@ where
 
 pub(crate) struct RegisteredTemplate {
     pub(crate) template: ResourceTemplate,
-    pattern: interim::UriTemplate,
+    pattern: UriTemplate,
     handler: Arc<dyn ResourceHandler>,
 }
 
@@ -66,7 +67,7 @@ impl ResourceRegistry {
         template: ResourceTemplate,
         handler: Arc<dyn ResourceHandler>,
     ) -> Result<(), String> {
-        let pattern = interim::UriTemplate::parse(&template.uri_template)
+        let pattern = UriTemplate::parse(&template.uri_template)
             .map_err(|e| format!("uriTemplate `{}`: {e}", template.uri_template))?;
         self.templates.push(RegisteredTemplate {
             template,
@@ -104,7 +105,10 @@ impl ResourceRegistry {
         for registered in &self.templates {
             match registered.pattern.match_uri(uri) {
                 Ok(Some(vars)) => {
-                    let vars: TemplateVars = vars.into_iter().collect();
+                    let vars: TemplateVars = vars
+                        .into_iter()
+                        .map(|(name, value)| (name, flatten(value)))
+                        .collect();
                     return Ok(Some((registered.handler.clone(), vars)));
                 }
                 Ok(None) => {}
@@ -119,63 +123,16 @@ impl ResourceRegistry {
     }
 }
 
-/// Interim level-1 matcher until the erlmcp-security template engine is wired in.
-mod interim {
-    pub(super) struct UriTemplate(Vec<Part>);
-    enum Part {
-        Lit(String),
-        Var(String),
-    }
-    impl UriTemplate {
-        pub(super) fn parse(t: &str) -> Result<Self, &'static str> {
-            let mut parts = Vec::new();
-            let mut rest = t;
-            while let Some(open) = rest.find('{') {
-                parts.push(Part::Lit(rest[..open].to_owned()));
-                let close = rest[open..].find('}').ok_or("unclosed expression")? + open;
-                parts.push(Part::Var(rest[open + 1..close].to_owned()));
-                rest = &rest[close + 1..];
-            }
-            parts.push(Part::Lit(rest.to_owned()));
-            Ok(UriTemplate(parts))
-        }
-        pub(super) fn match_uri(
-            &self,
-            uri: &str,
-        ) -> Result<Option<Vec<(String, String)>>, &'static str> {
-            let mut vars = Vec::new();
-            let mut rest = uri;
-            let mut i = 0;
-            while i < self.0.len() {
-                match &self.0[i] {
-                    Part::Lit(l) => match rest.strip_prefix(l.as_str()) {
-                        Some(r) => rest = r,
-                        None => return Ok(None),
-                    },
-                    Part::Var(name) => {
-                        let end = match self.0.get(i + 1) {
-                            Some(Part::Lit(next)) if !next.is_empty() => {
-                                match rest.find(next.as_str()) {
-                                    Some(e) => e,
-                                    None => return Ok(None),
-                                }
-                            }
-                            _ => rest.len(),
-                        };
-                        let value = &rest[..end];
-                        if value.is_empty() || value.contains('/') {
-                            return Ok(None);
-                        }
-                        if value.contains('%') || value.contains("..") {
-                            return Err("encoded or traversal characters in a template variable");
-                        }
-                        vars.push((name.clone(), value.to_owned()));
-                        rest = &rest[end..];
-                    }
-                }
-                i += 1;
-            }
-            Ok(rest.is_empty().then_some(vars))
-        }
+/// A matched variable as one string: lists and associative arrays (RFC 6570 explode
+/// forms) are joined with commas, as their non-exploded expansion would be.
+fn flatten(value: TemplateValue) -> String {
+    match value {
+        TemplateValue::String(s) => s,
+        TemplateValue::List(items) => items.join(","),
+        TemplateValue::Assoc(pairs) => pairs
+            .into_iter()
+            .flat_map(|(k, v)| [k, v])
+            .collect::<Vec<_>>()
+            .join(","),
     }
 }

@@ -62,6 +62,10 @@ struct ServeArgs {
     /// Requests handled concurrently per session.
     #[arg(long, default_value_t = 64)]
     max_concurrent: usize,
+    /// Serve the files under this directory as sandboxed `file://` resources
+    /// (repeatable).
+    #[arg(long, value_name = "DIR")]
+    root: Vec<std::path::PathBuf>,
 }
 
 #[derive(Args)]
@@ -107,7 +111,18 @@ async fn serve(args: ServeArgs) -> ExitCode {
         max_concurrent_requests: args.max_concurrent,
         ..SessionConfig::default()
     };
-    let server = erlmcp::demo::server_with_config(config);
+    let sandbox = if args.root.is_empty() {
+        None
+    } else {
+        match erlmcp_security::Sandbox::new(&args.root) {
+            Ok(sandbox) => Some(sandbox),
+            Err(err) => {
+                eprintln!("erlmcp: cannot use --root: {err}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    let server = erlmcp::demo::server_with_roots(config, sandbox);
     if args.listen.stdio {
         match erlmcp::net::serve_stdio(&server).await {
             Ok(()) => ExitCode::SUCCESS,
