@@ -765,8 +765,13 @@ async fn closing_a_request_stream_lets_the_client_resume_it_for_the_answer() {
     assert_eq!(handles.len(), 1);
     assert_eq!(handles[0].session_id(), session);
     // Handlers use the process-wide lookup (they know the request id, not the session).
-    assert!(erlmcp_transport::http::close_request_stream(&RequestId::Number(21)));
-    assert!(!handles[0].close_request_stream(&RequestId::Number(21)), "already closed");
+    assert!(erlmcp_transport::http::close_request_stream(
+        &RequestId::Number(21)
+    ));
+    assert!(
+        !handles[0].close_request_stream(&RequestId::Number(21)),
+        "already closed"
+    );
     // The POST stream ends without the answer…
     assert!(events.ends_within(Duration::from_secs(5)).await);
     // …and a GET with its last event id gets it, then closes.
