@@ -95,47 +95,63 @@ fn is_non_latin(c: char) -> bool {
     !ext.is_common() && !ext.is_inherited() && !ext.contains_script(Script::Latin)
 }
 
-/// A letter or digit that cannot take a word past the single-script level: ASCII, or
-/// Latin, Common or Inherited and allowed in identifiers.
-fn is_plain_latin(c: char) -> bool {
-    c.is_ascii() || !is_non_latin(c) && GeneralSecurityProfile::identifier_allowed(c)
+/// The UTS #39 restriction level of the letters and digits of `word` is within `level`.
+fn within_level(word: &str, level: ScriptRestriction) -> bool {
+    let letters: String = word.chars().filter(|c| c.is_alphanumeric()).collect();
+    letters.as_str().detect_restriction_level() <= level.to_uts39()
 }
 
-/// Script mixing is judged word by word in path segments (`пример.txt` mixes Cyrillic
-/// and Latin honestly; `pаypal.txt` mixes them inside one word) and label by label in
-/// host names. Only letters and digits count: punctuation, spaces and symbols belong to
-/// no script and are not identifier characters.
-fn check_mixing(word: &str, level: ScriptRestriction) -> Result<(), Confusion> {
-    let mut letters = word.chars().filter(|c| c.is_alphanumeric());
-    // Fast path: Latin-only words are single-script, which every level but ASCII-only
-    // allows; this is what most non-ASCII file names are.
-    if level >= ScriptRestriction::SingleScript && letters.clone().all(is_plain_latin) {
-        return Ok(());
-    }
-    let letters: String = letters.by_ref().collect();
-    if letters.as_str().detect_restriction_level() > level.to_uts39() {
-        return Err(Confusion::MixedScript);
-    }
-    Ok(())
-}
-
+/// The checks of the [module documentation](self), in one pass over the characters.
+///
+/// Script mixing is judged word by word in path segments (`пример.txt` mixes Cyrillic and
+/// Latin honestly; `pаypal.txt` mixes them inside one word) and label by label in host
+/// names (`words` false). Only letters and digits count: punctuation, spaces and symbols
+/// belong to no script and are not identifier characters. A word whose non-ASCII letters
+/// are all Latin, Common or Inherited and allowed in identifiers is single-script, so the
+/// restriction level is only computed for the others (this keeps long non-ASCII paths
+/// cheap). An invisible character is reported before mixing, mixing before a lookalike.
 fn check_name(name: &str, level: ScriptRestriction, words: bool) -> Result<(), Confusion> {
-    check_invisible(name)?;
-    if words {
-        let is_break = |c: char| c.is_whitespace() || (c.is_ascii() && !c.is_ascii_alphanumeric());
-        for word in name.split(is_break) {
-            check_mixing(word, level)?;
+    let latin_is_enough = level >= ScriptRestriction::SingleScript;
+    let mut word_start = 0;
+    let mut word_needs_level = false;
+    let mut mixed = false;
+    let mut non_latin_letter = false;
+    let end_word = |word: &str, needs_level: bool, mixed: &mut bool| {
+        if needs_level && !*mixed && !within_level(word, level) {
+            *mixed = true;
         }
-    } else {
-        check_mixing(name, level)?;
+    };
+    for (i, c) in name.char_indices() {
+        if words && (c.is_whitespace() || c.is_ascii() && !c.is_ascii_alphanumeric()) {
+            end_word(&name[word_start..i], word_needs_level, &mut mixed);
+            word_start = i + c.len_utf8();
+            word_needs_level = false;
+        }
+        if c.is_ascii() {
+            continue;
+        }
+        let alphanumeric = c.is_alphanumeric();
+        let allowed = alphanumeric && GeneralSecurityProfile::identifier_allowed(c);
+        if !allowed && is_invisible(c) {
+            return Err(Confusion::Invisible);
+        }
+        if alphanumeric {
+            let non_latin = is_non_latin(c);
+            if non_latin || !allowed || !latin_is_enough {
+                word_needs_level = true;
+            }
+            if non_latin && c.is_alphabetic() {
+                non_latin_letter = true;
+            }
+        }
+    }
+    end_word(&name[word_start..], word_needs_level, &mut mixed);
+    if mixed {
+        return Err(Confusion::MixedScript);
     }
     // A whole-script lookalike: it skeletons to pure ASCII although it has letters from
     // a script other than Latin (`аррӏе.txt`). Latin-only lookalikes (`kapı`) pass.
-    if name
-        .chars()
-        .any(|c| c.is_alphabetic() && !c.is_ascii() && is_non_latin(c))
-        && skeleton(name).all(|c| c.is_ascii())
-    {
+    if non_latin_letter && skeleton(name).all(|c| c.is_ascii()) {
         return Err(Confusion::Lookalike);
     }
     Ok(())
@@ -147,27 +163,57 @@ mod tests {
 
     const LEVEL: ScriptRestriction = ScriptRestriction::HighlyRestrictive;
 
-    /// The straightforward form of `check_mixing`, without the Latin fast path.
-    fn check_mixing_reference(word: &str, level: ScriptRestriction) -> bool {
-        let letters: String = word.chars().filter(|c| c.is_alphanumeric()).collect();
-        letters.as_str().detect_restriction_level() <= level.to_uts39()
+    /// The straightforward form of `check_name`: every check on its own, in order.
+    fn check_name_reference(
+        name: &str,
+        level: ScriptRestriction,
+        words: bool,
+    ) -> Result<(), Confusion> {
+        let mut buf = [0u8; 4];
+        for c in name.chars().filter(|c| !c.is_ascii()) {
+            if skeleton(c.encode_utf8(&mut buf)).next().is_none() {
+                return Err(Confusion::Invisible);
+            }
+        }
+        let is_break = |c: char| c.is_whitespace() || (c.is_ascii() && !c.is_ascii_alphanumeric());
+        let pieces: Vec<&str> = if words {
+            name.split(is_break).collect()
+        } else {
+            vec![name]
+        };
+        for word in pieces {
+            if !word.is_ascii() && !within_level(word, level) {
+                return Err(Confusion::MixedScript);
+            }
+        }
+        if name
+            .chars()
+            .any(|c| c.is_alphabetic() && !c.is_ascii() && is_non_latin(c))
+            && skeleton(name).all(|c| c.is_ascii())
+        {
+            return Err(Confusion::Lookalike);
+        }
+        Ok(())
     }
 
     proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 20_000, ..Default::default() })]
         #[test]
-        fn mixing_fast_path_is_exact(
-            word in "[a-zé\u{17f}\u{1d00}-\u{1d2b}а-яα-ω日本ア-ン가-힣0-9\u{301}\u{16a0}-\u{16f0}]{0,6}",
+        fn one_pass_is_exact(
+            name in "[a-zé \\-._\u{17f}\u{1d00}-\u{1d2b}а-яα-ω日本ア-ン가-힣0-9\u{301}\u{16a0}-\u{16f0}\u{200b}-\u{200f}\u{3164}\u{3000}\u{a0}ı・，]{0,8}",
             level in proptest::sample::select(vec![
                 ScriptRestriction::AsciiOnly,
                 ScriptRestriction::SingleScript,
                 ScriptRestriction::HighlyRestrictive,
                 ScriptRestriction::ModeratelyRestrictive,
+                ScriptRestriction::Unrestricted,
             ]),
+            words in proptest::bool::ANY,
         ) {
             proptest::prop_assert_eq!(
-                check_mixing(&word, level).is_ok(),
-                check_mixing_reference(&word, level),
-                "{:?} at {:?}", word, level
+                check_name(&name, level, words),
+                check_name_reference(&name, level, words),
+                "{:?} at {:?}", name, level
             );
         }
     }

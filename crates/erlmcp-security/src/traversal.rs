@@ -60,28 +60,35 @@ pub(crate) fn is_lookalike_separator(c: char) -> bool {
     sk.peek().is_some() && sk.all(is_sep)
 }
 
-fn is_control(c: char) -> bool {
-    c.is_control() && c != '\0'
-}
-
 /// Checks text that has been percent-decoded once, wherever it comes from (a path
 /// segment, a template value): no NUL, controls, backslash, leftover percent-encoding or
 /// lookalike separators.
 pub(crate) fn check_decoded_text(s: &str) -> Result<(), Disguise> {
     let bytes = s.as_bytes();
-    for (i, c) in s.char_indices() {
-        match c {
-            '\0' => return Err(Disguise::NulByte),
-            '\\' => return Err(Disguise::Backslash),
-            '%' if bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
-                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit) =>
-            {
-                return Err(Disguise::DoubleEncoding);
+    let hex = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_hexdigit);
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b.is_ascii() {
+            match b {
+                0 => return Err(Disguise::NulByte),
+                b'\\' => return Err(Disguise::Backslash),
+                b'%' if hex(i + 1) && hex(i + 2) => return Err(Disguise::DoubleEncoding),
+                0x01..=0x1f | 0x7f => return Err(Disguise::ControlChar),
+                _ => {}
             }
-            c if is_control(c) => return Err(Disguise::ControlChar),
-            c if is_lookalike_separator(c) => return Err(Disguise::UnicodeSeparator),
-            _ => {}
+            i += 1;
+            continue;
         }
+        let Some(c) = s.get(i..).and_then(|rest| rest.chars().next()) else {
+            break;
+        };
+        if c.is_control() {
+            return Err(Disguise::ControlChar);
+        }
+        if is_lookalike_separator(c) {
+            return Err(Disguise::UnicodeSeparator);
+        }
+        i += c.len_utf8();
     }
     Ok(())
 }
@@ -90,6 +97,9 @@ pub(crate) fn check_decoded_text(s: &str) -> Result<(), Disguise> {
 /// Windows spellings of them (`...`, `.. `, `. .`); also when followed by `;parameters`
 /// (`..;/`), which servers that strip path parameters read as `..`.
 pub(crate) fn is_dot_like(segment: &str) -> bool {
+    if !matches!(segment.as_bytes().first(), Some(b'.' | b' ')) {
+        return false;
+    }
     let head = segment.split(';').next().unwrap_or(segment);
     head.contains('.') && head.bytes().all(|b| b == b'.' || b == b' ')
 }

@@ -201,14 +201,18 @@ fn offset(whole: &str, part: &str) -> usize {
     (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize)
 }
 
+/// One pass over the raw bytes: NUL, backslash, C0 and C1 controls, and non-ASCII when
+/// the policy refuses it. (C1 controls, U+0080 to U+009F, are `C2 80` to `C2 9F` in UTF-8.)
 fn scan_raw(input: &str, policy: &UriPolicy) -> Result<(), SecurityError> {
-    for (i, c) in input.char_indices() {
-        match c {
-            '\0' => return Err(SecurityError::traversal(Disguise::NulByte)),
-            '\\' => return Err(SecurityError::traversal(Disguise::Backslash)),
-            c if c.is_control() => return Err(malformed(i, UriSyntax::ControlChar)),
-            c if !c.is_ascii() && !policy.allow_non_ascii => {
-                return Err(malformed(i, UriSyntax::NonAscii));
+    let bytes = input.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            0 => return Err(SecurityError::traversal(Disguise::NulByte)),
+            b'\\' => return Err(SecurityError::traversal(Disguise::Backslash)),
+            0x01..=0x1f | 0x7f => return Err(malformed(i, UriSyntax::ControlChar)),
+            0x80.. if !policy.allow_non_ascii => return Err(malformed(i, UriSyntax::NonAscii)),
+            0xc2 if matches!(bytes.get(i + 1), Some(0x80..=0x9f)) => {
+                return Err(malformed(i, UriSyntax::ControlChar));
             }
             _ => {}
         }
