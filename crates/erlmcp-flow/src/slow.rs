@@ -211,10 +211,11 @@ impl SlowConsumerDetector {
                 return SlowOutcome::QueueClosed;
             }
             let mut level = current.level;
-            if let Some(mark) = popped_at_mark {
-                if !level.is_above_high() && monitor.stats().popped <= mark {
-                    level = WatermarkLevel::High;
-                }
+            if let Some(mark) = popped_at_mark
+                && !level.is_above_high()
+                && monitor.stats().popped <= mark
+            {
+                level = WatermarkLevel::High;
             }
             let verdict = self.observe(level);
             popped_at_mark = match (self.is_slow(), popped_at_mark) {
