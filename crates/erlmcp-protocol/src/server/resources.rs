@@ -20,6 +20,9 @@ use crate::server::context::RequestContext;
 /// Variables extracted from a URI by a template match.
 pub type TemplateVars = HashMap<String, String>;
 
+/// What serves a URI: its handler and the template variables it matched.
+pub(crate) type Resolved = (Arc<dyn ResourceHandler>, TemplateVars);
+
 /// The future a resource handler returns.
 pub type ResourceFuture = BoxFuture<'static, Result<ReadResourceResult, HandlerError>>;
 
@@ -95,10 +98,7 @@ impl ResourceRegistry {
     }
 
     /// Finds what serves `uri`, or why nothing may.
-    pub(crate) fn resolve(
-        &self,
-        uri: &str,
-    ) -> Result<Option<(Arc<dyn ResourceHandler>, TemplateVars)>, HandlerError> {
+    pub(crate) fn resolve(&self, uri: &str) -> Result<Option<Resolved>, HandlerError> {
         if let Some(handler) = self.handlers.get(uri) {
             return Ok(Some((handler.clone(), TemplateVars::new())));
         }

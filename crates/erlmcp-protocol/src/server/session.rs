@@ -502,10 +502,10 @@ fn task_support_error(tool: &str, what: &str) -> ErrorObject {
 }
 
 fn strip_null_cursor(mut value: Value) -> Value {
-    if let Value::Object(map) = &mut value {
-        if map.get("nextCursor") == Some(&Value::Null) {
-            map.remove("nextCursor");
-        }
+    if let Value::Object(map) = &mut value
+        && map.get("nextCursor") == Some(&Value::Null)
+    {
+        map.remove("nextCursor");
     }
     value
 }

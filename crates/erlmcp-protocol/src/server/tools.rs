@@ -140,10 +140,11 @@ impl RegisteredTool {
 fn compile<S: serde::Serialize>(schema: &S) -> Result<Option<jsonschema::Validator>, String> {
     let value = serde_json::to_value(schema).map_err(|e| e.to_string())?;
     // An object schema with nothing but `type: object` accepts every object: skip it.
-    if let Value::Object(map) = &value {
-        if map.len() == 1 && map.get("type") == Some(&Value::from("object")) {
-            return Ok(None);
-        }
+    if let Value::Object(map) = &value
+        && map.len() == 1
+        && map.get("type") == Some(&Value::from("object"))
+    {
+        return Ok(None);
     }
     jsonschema::validator_for(&value)
         .map(Some)
