@@ -17,6 +17,7 @@
 use unicode_script::{Script, UnicodeScript};
 use unicode_security::{GeneralSecurityProfile, RestrictionLevelDetection, skeleton};
 
+use crate::chars::FactCache;
 use crate::config::ScriptRestriction;
 use crate::error::{Confusion, Place, SecurityError};
 use crate::event;
@@ -29,15 +30,19 @@ pub fn check_host_name(host: &str, level: ScriptRestriction) -> Result<(), Secur
 
 /// Checks one percent-decoded path segment and records a refusal as a security event.
 pub fn check_path_segment(segment: &str, level: ScriptRestriction) -> Result<(), SecurityError> {
-    event::report(check_segment(segment, level))
+    event::report(check_segment(segment, level, &mut FactCache::default()))
 }
 
 /// Checks one percent-decoded path segment.
-pub(crate) fn check_segment(segment: &str, level: ScriptRestriction) -> Result<(), SecurityError> {
+pub(crate) fn check_segment(
+    segment: &str,
+    level: ScriptRestriction,
+    cache: &mut FactCache,
+) -> Result<(), SecurityError> {
     if segment.is_ascii() {
         return Ok(());
     }
-    check_name(segment, level, true)
+    check_name(segment, level, true, cache)
         .map_err(|reason| SecurityError::confusable(Place::PathSegment, reason))
 }
 
@@ -66,11 +71,11 @@ fn check_host_label(label: &str, level: ScriptRestriction) -> Result<(), Confusi
     {
         return Err(Confusion::DisallowedChar);
     }
-    check_name(label, level, false)
+    check_name(label, level, false, &mut FactCache::default())
 }
 
 /// True if UTS #39 skeletons drop `c`: a default-ignorable code point, invisible.
-fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     // Fast path: no letter or digit that UTS #39 allows in identifiers is default-ignorable
     // (checked over every code point by `fast_path_is_exact`), so only the others need a
     // skeleton.
@@ -90,7 +95,7 @@ fn check_invisible(name: &str) -> Result<(), Confusion> {
 
 /// The script of a letter set excludes Latin (Common and Inherited characters count as
 /// every script, so they include it).
-fn is_non_latin(c: char) -> bool {
+pub(crate) fn is_non_latin(c: char) -> bool {
     let ext = c.script_extension();
     !ext.is_common() && !ext.is_inherited() && !ext.contains_script(Script::Latin)
 }
@@ -110,7 +115,12 @@ fn within_level(word: &str, level: ScriptRestriction) -> bool {
 /// are all Latin, Common or Inherited and allowed in identifiers is single-script, so the
 /// restriction level is only computed for the others (this keeps long non-ASCII paths
 /// cheap). An invisible character is reported before mixing, mixing before a lookalike.
-fn check_name(name: &str, level: ScriptRestriction, words: bool) -> Result<(), Confusion> {
+fn check_name(
+    name: &str,
+    level: ScriptRestriction,
+    words: bool,
+    cache: &mut FactCache,
+) -> Result<(), Confusion> {
     let latin_is_enough = level >= ScriptRestriction::SingleScript;
     let mut word_start = 0;
     let mut word_needs_level = false;
@@ -130,19 +140,15 @@ fn check_name(name: &str, level: ScriptRestriction, words: bool) -> Result<(), C
         if c.is_ascii() {
             continue;
         }
-        let alphanumeric = c.is_alphanumeric();
-        let allowed = alphanumeric && GeneralSecurityProfile::identifier_allowed(c);
-        if !allowed && is_invisible(c) {
+        let facts = cache.get(c);
+        if facts.invisible {
             return Err(Confusion::Invisible);
         }
-        if alphanumeric {
-            let non_latin = is_non_latin(c);
-            if non_latin || !allowed || !latin_is_enough {
+        if facts.alphanumeric {
+            if facts.non_latin || !facts.allowed || !latin_is_enough {
                 word_needs_level = true;
             }
-            if non_latin && c.is_alphabetic() {
-                non_latin_letter = true;
-            }
+            non_latin_letter |= facts.non_latin_letter;
         }
     }
     end_word(&name[word_start..], word_needs_level, &mut mixed);
@@ -211,7 +217,7 @@ mod tests {
             words in proptest::bool::ANY,
         ) {
             proptest::prop_assert_eq!(
-                check_name(&name, level, words),
+                check_name(&name, level, words, &mut FactCache::default()),
                 check_name_reference(&name, level, words),
                 "{:?} at {:?}", name, level
             );
@@ -243,7 +249,11 @@ mod tests {
             "с днём рождения.txt",
             "Война и мир.epub",
         ] {
-            assert_eq!(check_segment(name, LEVEL).ok(), Some(()), "{name}");
+            assert_eq!(
+                check_segment(name, LEVEL, &mut FactCache::default()).ok(),
+                Some(()),
+                "{name}"
+            );
         }
         for host in ["münchen.de", "例え.jp", "xn--mnchen-3ya.de", "пример.рф"] {
             assert_eq!(check_host(host, LEVEL).ok(), Some(()), "{host}");
@@ -252,7 +262,11 @@ mod tests {
 
     #[test]
     fn confusables_are_refused() {
-        let seg = |s| check_segment(s, LEVEL).err().map(|e| e.kind());
+        let seg = |s| {
+            check_segment(s, LEVEL, &mut FactCache::default())
+                .err()
+                .map(|e| e.kind())
+        };
         assert_eq!(seg("pаypal.txt"), Some("confusable.mixed_script"));
         assert_eq!(seg("аррӏе"), Some("confusable.lookalike"));
         assert_eq!(seg("аррӏе.txt"), Some("confusable.lookalike"));

@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 pub mod allow_list;
+mod chars;
 pub mod config;
 pub mod confusable;
 pub mod error;

@@ -31,6 +31,7 @@ use percent_encoding::percent_decode_str;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 use unicode_security::skeleton;
 
+use crate::chars::FactCache;
 use crate::config::UriPolicy;
 use crate::confusable;
 use crate::error::{Disguise, SecurityError};
@@ -63,7 +64,7 @@ pub(crate) fn is_lookalike_separator(c: char) -> bool {
 /// Checks text that has been percent-decoded once, wherever it comes from (a path
 /// segment, a template value): no NUL, controls, backslash, leftover percent-encoding or
 /// lookalike separators.
-pub(crate) fn check_decoded_text(s: &str) -> Result<(), Disguise> {
+pub(crate) fn check_decoded_text(s: &str, cache: &mut FactCache) -> Result<(), Disguise> {
     let bytes = s.as_bytes();
     let hex = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_hexdigit);
     let mut i = 0;
@@ -85,7 +86,7 @@ pub(crate) fn check_decoded_text(s: &str) -> Result<(), Disguise> {
         if c.is_control() {
             return Err(Disguise::ControlChar);
         }
-        if is_lookalike_separator(c) {
+        if cache.get(c).lookalike_separator {
             return Err(Disguise::UnicodeSeparator);
         }
         i += c.len_utf8();
@@ -139,6 +140,7 @@ fn has_overlong(bytes: &[u8]) -> bool {
 pub(crate) fn check_encoded_segment<'a>(
     raw: &'a str,
     policy: &UriPolicy,
+    cache: &mut FactCache,
 ) -> Result<Cow<'a, str>, SecurityError> {
     let t = SecurityError::traversal;
     let decoded = decode_utf8(raw).map_err(t)?;
@@ -159,9 +161,9 @@ pub(crate) fn check_encoded_segment<'a>(
             return Err(t(Disguise::DotSegment));
         }
     }
-    check_decoded_text(&decoded).map_err(t)?;
+    check_decoded_text(&decoded, cache).map_err(t)?;
     if policy.check_confusables {
-        confusable::check_segment(&decoded, policy.max_restriction_level)?;
+        confusable::check_segment(&decoded, policy.max_restriction_level, cache)?;
     }
     Ok(decoded)
 }
@@ -190,7 +192,11 @@ fn is_windows_device(segment: &str) -> bool {
             .all(|c| c.is_ascii_digit() || matches!(c, '¹' | '²' | '³'))
 }
 
-fn check_relative_segment(segment: &str, policy: &UriPolicy) -> Result<(), SecurityError> {
+fn check_relative_segment(
+    segment: &str,
+    policy: &UriPolicy,
+    cache: &mut FactCache,
+) -> Result<(), SecurityError> {
     let t = SecurityError::traversal;
     if segment.is_empty() {
         return Err(t(Disguise::EmptySegment));
@@ -198,7 +204,7 @@ fn check_relative_segment(segment: &str, policy: &UriPolicy) -> Result<(), Secur
     if is_dot_like(segment) {
         return Err(t(Disguise::DotSegment));
     }
-    check_decoded_text(segment).map_err(t)?;
+    check_decoded_text(segment, cache).map_err(t)?;
     if segment.contains(':')
         || segment.ends_with('.')
         || segment.ends_with(' ')
@@ -207,7 +213,7 @@ fn check_relative_segment(segment: &str, policy: &UriPolicy) -> Result<(), Secur
         return Err(t(Disguise::WindowsSpecial));
     }
     if policy.check_confusables {
-        confusable::check_segment(segment, policy.max_restriction_level)?;
+        confusable::check_segment(segment, policy.max_restriction_level, cache)?;
     }
     Ok(())
 }
@@ -278,8 +284,9 @@ impl RelativePath {
             });
         }
         check_relative_start(path).map_err(SecurityError::traversal)?;
+        let mut cache = FactCache::default();
         for segment in path.split('/') {
-            check_relative_segment(segment, policy)?;
+            check_relative_segment(segment, policy, &mut cache)?;
         }
         Ok(RelativePath {
             path: path.to_owned(),

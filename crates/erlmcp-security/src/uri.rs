@@ -29,6 +29,7 @@ use fluent_uri::normalize::{NormalizeError, Normalizer};
 use fluent_uri::{Iri, IriRef, ParseErrorKind, Uri};
 use percent_encoding::percent_decode_str;
 
+use crate::chars::FactCache;
 use crate::config::UriPolicy;
 use crate::confusable;
 use crate::error::{Disguise, SecurityError, Subject, UriSyntax};
@@ -99,8 +100,9 @@ impl CanonicalUri {
                 return Err(malformed(index, UriSyntax::BadPort));
             }
         }
+        let mut cache = FactCache::default();
         for segment in iri.path().as_str().split('/') {
-            check_encoded_segment(segment, policy)?;
+            check_encoded_segment(segment, policy, &mut cache)?;
         }
 
         let normalizer = Normalizer::new().allow_path_underflow(false);

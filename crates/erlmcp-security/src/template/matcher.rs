@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 
 use regex::bytes::{Regex, RegexBuilder};
 
+use crate::chars::FactCache;
 use crate::error::{Disguise, SecurityError};
 use crate::traversal::{check_decoded_text, decode_utf8, is_dot_like};
 
@@ -163,7 +164,7 @@ fn value(raw: &str, op: Operator, after_slash: bool) -> Result<String, Miss> {
         return Err(Miss::NoMatch);
     }
     let decoded = decode_utf8(raw)?;
-    check_decoded_text(&decoded)?;
+    check_decoded_text(&decoded, &mut FactCache::default())?;
     let bytes = decoded.as_bytes();
     if let [d, b':' | b'|', rest @ ..] = bytes
         && d.is_ascii_alphabetic()
