@@ -148,7 +148,7 @@ fn run_target(ws: &Workspace, dir: &Path, target: &str, seconds: u64) -> anyhow:
         .arg("--")
         .arg(format!("-max_total_time={seconds}"));
     let mut done = None;
-    let status = workspace::run_tee(&mut command, |line| {
+    let status = workspace::run_tee_filtered(&mut command, is_worth_showing, |line| {
         if let Some(parsed) = parse_done(line) {
             done = Some(parsed);
         }
@@ -166,6 +166,18 @@ fn run_target(ws: &Workspace, dir: &Path, target: &str, seconds: u64) -> anyhow:
         exit_code: status.code(),
         artifacts,
     })
+}
+
+/// Hides libFuzzer's per-input progress (`#123 NEW …`, `#456 REDUCE …`) and its
+/// recommended-dictionary listing; keeps build output, pulses, crashes and the summary.
+fn is_worth_showing(line: &str) -> bool {
+    let progress = line.starts_with('#')
+        && matches!(
+            line.split_whitespace().nth(1),
+            Some("NEW" | "REDUCE" | "RELOAD")
+        );
+    let dictionary_entry = line.starts_with('"') && line.contains("# Uses:");
+    !(progress || dictionary_entry)
 }
 
 fn list_files(dir: &Path) -> BTreeSet<PathBuf> {
@@ -200,5 +212,18 @@ mod tests {
         );
         assert_eq!(parse_done("#1234 DONE cov: 10 ft: 20"), None);
         assert_eq!(parse_done("Done lots runs in 1 second(s)"), None);
+    }
+
+    #[test]
+    fn hides_per_input_progress() {
+        assert!(!is_worth_showing(
+            "#1024\tNEW    cov: 812 ft: 1990 corp: 90/2Kb"
+        ));
+        assert!(!is_worth_showing("\"xn--\" # Uses: 4"));
+        assert!(is_worth_showing(
+            "#65536\tpulse  cov: 900 ft: 2100 exec/s: 21845"
+        ));
+        assert!(is_worth_showing("Done 9023 runs in 6 second(s)"));
+        assert!(is_worth_showing("==1234== ERROR: libFuzzer: deadly signal"));
     }
 }

@@ -80,7 +80,17 @@ pub fn status(command: &mut Command) -> anyhow::Result<ExitStatus> {
 
 /// Runs a command with stdout and stderr merged into one pipe (so their order is kept),
 /// passes every line through to our stdout, and hands each to `on_line`.
-pub fn run_tee(command: &mut Command, mut on_line: impl FnMut(&str)) -> anyhow::Result<ExitStatus> {
+pub fn run_tee(command: &mut Command, on_line: impl FnMut(&str)) -> anyhow::Result<ExitStatus> {
+    run_tee_filtered(command, |_| true, on_line)
+}
+
+/// As [`run_tee`], but only lines for which `show` is true are passed through (all of
+/// them still reach `on_line`).
+pub fn run_tee_filtered(
+    command: &mut Command,
+    show: impl Fn(&str) -> bool,
+    mut on_line: impl FnMut(&str),
+) -> anyhow::Result<ExitStatus> {
     eprintln!("$ {}", describe(command));
     let (reader, writer) = std::io::pipe().context("create pipe")?;
     command
@@ -100,7 +110,9 @@ pub fn run_tee(command: &mut Command, mut on_line: impl FnMut(&str)) -> anyhow::
         }
         let line = String::from_utf8_lossy(&raw);
         let line = line.trim_end_matches(['\n', '\r']);
-        println!("{line}");
+        if show(line) {
+            println!("{line}");
+        }
         on_line(line);
     }
     Ok(child.wait()?)
