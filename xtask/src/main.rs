@@ -5,13 +5,15 @@
 //! - `bench`: release build, then the `load` harness against `target/release/erlmcp`.
 //! - `fuzz --seconds N`: every cargo-fuzz target for N seconds.
 //! - `sbom`: CycloneDX SBOM of the workspace.
-//! - `release-evidence`: all of the above into `evidence/bundle.json`.
+//! - `release-evidence`: all of the above, plus the overload harness and the supervision
+//!   test's figures, into `evidence/bundle.json`.
 //!
 //! It holds orchestration only: figures are measured by `benches/` and the fuzzers, and
 //! recorded with `erlmcp-evidence` types.
 
 mod bench;
 mod fuzz;
+mod overload;
 mod regression;
 mod release;
 mod sbom;
@@ -61,11 +63,16 @@ enum Command {
     },
     /// Write the CycloneDX SBOM to evidence/out/sbom.cdx.json.
     Sbom,
-    /// Tests, load, fuzz and SBOM into evidence/bundle.json (+ evidence/throughput.csv).
+    /// Tests (with the supervision test's figures), load, the overload harness, fuzz and
+    /// SBOM into evidence/bundle.json (+ evidence/throughput.csv, evidence/overload.csv,
+    /// evidence/overload.png).
     ReleaseEvidence {
         /// Seconds per load scenario.
         #[arg(long, default_value_t = 5.0)]
         seconds: f64,
+        /// Seconds of sustained overload (slow consumer) for the `flow_control` section.
+        #[arg(long, default_value_t = 5.0)]
+        overload_seconds: f64,
         /// Seconds per fuzz target; 0 skips fuzzing.
         #[arg(long, default_value_t = 30)]
         fuzz_seconds: u64,
@@ -87,8 +94,9 @@ fn main() -> ExitCode {
         Command::Sbom => sbom::run(&ws, &ws.out_dir().join("sbom.cdx.json")).map(drop),
         Command::ReleaseEvidence {
             seconds,
+            overload_seconds,
             fuzz_seconds,
-        } => release::run(&ws, seconds, fuzz_seconds),
+        } => release::run(&ws, seconds, overload_seconds, fuzz_seconds),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

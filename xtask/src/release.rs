@@ -3,10 +3,15 @@
 //! 1. Tests: `cargo test --workspace --no-fail-fast` (venv as for `regression`), each test
 //!    binary's `test result:` line becoming a `TestSuiteRecord`. Suites are named from
 //!    `cargo test --no-run --message-format=json` (package, target kind, target name).
-//!    Failing tests stop the run before anything is written.
+//!    Failing tests stop the run before anything is written. The run has
+//!    `ERLMCP_SUPERVISION_EVIDENCE` set, so the crash-isolation test of
+//!    `crates/erlmcp/tests/supervision.rs` writes `evidence/out/supervision.json`: the
+//!    bundle's `supervision` section.
 //! 2. Load: `cargo xtask bench` with `--seconds`.
-//! 3. Fuzz: every target for `--fuzz-seconds` (skipped at 0).
-//! 4. SBOM: `evidence/sbom.cdx.json`.
+//! 3. Overload: the `overload` harness for `--overload-seconds` (`flow_control` section,
+//!    `evidence/overload.csv` and `evidence/overload.png`).
+//! 4. Fuzz: every target for `--fuzz-seconds` (skipped at 0).
+//! 5. SBOM: `evidence/sbom.cdx.json`.
 //!
 //! Then the bundle and `evidence/throughput.csv`. A fuzz crash is recorded in the bundle
 //! and makes the command fail after writing it.
@@ -19,12 +24,24 @@ use cargo_metadata::{Message, MetadataCommand};
 use erlmcp_evidence::{Bundle, CargoTestLog, Environment, TestSuiteRecord};
 
 use crate::workspace::{self, Workspace};
-use crate::{bench, fuzz, regression, sbom};
+use crate::{bench, fuzz, overload, regression, sbom};
 
 /// Runs everything and writes the bundle.
-pub fn run(ws: &Workspace, seconds: f64, fuzz_seconds: u64) -> anyhow::Result<()> {
-    let tests = run_tests(ws)?;
+pub fn run(
+    ws: &Workspace,
+    seconds: f64,
+    overload_seconds: f64,
+    fuzz_seconds: u64,
+) -> anyhow::Result<()> {
+    let supervision_path = ws.out_dir().join("supervision.json");
+    let tests = run_tests(ws, &supervision_path)?;
+    let supervision: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(&supervision_path)
+            .with_context(|| format!("read {}", supervision_path.display()))?,
+    )
+    .with_context(|| format!("parse {}", supervision_path.display()))?;
     let throughput = bench::run(ws, seconds, false, &[])?;
+    let flow_control = overload::run(ws, overload_seconds)?;
     let fuzz = if fuzz_seconds > 0 {
         Some(fuzz::run(ws, &ws.root.join("fuzz"), fuzz_seconds)?)
     } else {
@@ -42,6 +59,12 @@ pub fn run(ws: &Workspace, seconds: f64, fuzz_seconds: u64) -> anyhow::Result<()
             .insert("fuzz".to_owned(), serde_json::to_value(report)?);
     }
     bundle.sections.insert("sbom".to_owned(), sbom);
+    bundle
+        .sections
+        .insert("supervision".to_owned(), supervision);
+    bundle
+        .sections
+        .insert("flow_control".to_owned(), flow_control);
     let path = ws.evidence_dir().join("bundle.json");
     bundle.write(&path)?;
     eprintln!(
@@ -56,12 +79,25 @@ pub fn run(ws: &Workspace, seconds: f64, fuzz_seconds: u64) -> anyhow::Result<()
 }
 
 /// Runs the workspace tests, streaming their output, and returns one record per binary.
-fn run_tests(ws: &Workspace) -> anyhow::Result<Vec<TestSuiteRecord>> {
+/// The supervision test writes its figures to `supervision_path` (removed first, so a
+/// stale file is never read).
+fn run_tests(ws: &Workspace, supervision_path: &Path) -> anyhow::Result<Vec<TestSuiteRecord>> {
     let python = regression::ensure_venv(ws)?;
     let names = suite_names(ws, &python)?;
     let mut log = CargoTestLog::with_names(names);
+    if let Some(dir) = supervision_path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+    }
+    match std::fs::remove_file(supervision_path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("remove {}", supervision_path.display()));
+        }
+        _ => {}
+    }
     let mut command = regression::test_command(ws, &python);
-    command.arg("--no-fail-fast");
+    command
+        .arg("--no-fail-fast")
+        .env("ERLMCP_SUPERVISION_EVIDENCE", supervision_path);
     let status = workspace::run_tee(&mut command, |line| log.feed(line))?;
     let records = log.into_records();
     let failed: u64 = records.iter().map(|r| r.failed).sum();
