@@ -456,6 +456,12 @@ async fn bulkhead_caps_and_ordered_shutdown() {
     }
     // Over TCP the refused connection is closed before it is initialized.
     assert!(connect(addr).await.is_err());
+    // The refused transport is dropped (closing the socket) inside the refusal, so the
+    // peer can see the close a moment before the listener counts it.
+    eventually("the refusal to be counted", Duration::from_secs(5), || {
+        runtime.status().listeners[0].listeners[0].refused == 1
+    })
+    .await;
     let status = runtime.status();
     assert_eq!(status.listeners[0].listeners[0].refused, 1);
     assert_eq!(status.bulkheads[0].max_connections, 3);
