@@ -210,6 +210,18 @@ async fn discover_and_every_feature_answer_with_2026_shapes() {
         .await;
     validate_2026("ListPromptsResultResponse", &answer);
     assert_eq!(server.sessions()[0].phase, "stateless");
+    assert_eq!(server.sessions()[0].protocol_version, Some(V));
+
+    // Handshake-era task augmentation (`params.task`) does not exist here: the call runs inline.
+    let (answer, _) = peer
+        .request(
+            json!(7),
+            "tools/call",
+            json!({"_meta": meta(), "name": "echo", "arguments": {"text": "t"}, "task": {"ttl": 1000}}),
+        )
+        .await;
+    assert_eq!(answer["result"]["content"][0]["text"], "t", "{answer}");
+    assert_eq!(server.sessions()[0].tasks, 0);
 }
 
 #[tokio::test]

@@ -126,6 +126,7 @@ impl SessionState {
         let mut inner = self.inner.lock();
         if inner.phase == Phase::AwaitingInitialize {
             inner.phase = Phase::Stateless;
+            inner.version = Some(erlmcp_codec::schema::LATEST_MODERN);
         }
     }
 

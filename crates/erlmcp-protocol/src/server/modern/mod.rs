@@ -233,6 +233,9 @@ pub(crate) async fn handle(
                 Some(Value::Object(map)) => map,
                 _ => Map::new(),
             };
+            // 2026-07-28 has no `params.task` (tasks are the extension, decided by the
+            // server): the handshake-era task augmentation must not be reachable here.
+            params.remove("task");
             let scope = ModernScope::begin(&core.state_key, &method, request_meta, &mut params)
                 .map_err(|e| {
                     tracing::info!(reason = %e, method = %method, "requestState refused");
