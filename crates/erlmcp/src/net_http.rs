@@ -1,5 +1,7 @@
 //! Serving a [`Server`] over Streamable HTTP, and connecting clients to an HTTP endpoint.
-//! Thin glue: each HTTP session is one engine session task.
+//! Thin glue: each handshake-era HTTP session, and each stateless (2026-07-28) request, is
+//! one engine session task; the server's tool registry tells the listener which
+//! `tools/call` arguments are mirrored in `Mcp-Param-*` headers.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), erlmcp::transport::TransportError> {
@@ -13,24 +15,47 @@
 //! ```
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use erlmcp_protocol::{Client, ClientBuilder, Server, SessionError};
 use erlmcp_transport::TransportError;
 use erlmcp_transport::http::{
-    HttpClientOptions, HttpClientTransport, HttpListener, HttpServerConfig,
+    HttpClientOptions, HttpClientTransport, HttpListener, HttpServerConfig, ParamHeader,
+    ParamHeaderSource, mirror,
 };
+
+/// The `x-mcp-header` annotations of a server's tools, read from its registry on each
+/// `tools/call` (tools can change at runtime).
+struct ToolParamHeaders(Server);
+
+impl ParamHeaderSource for ToolParamHeaders {
+    fn param_headers(&self, tool: &str) -> Option<Arc<[ParamHeader]>> {
+        let definition = self.0.tool_definition(tool)?;
+        let schema = serde_json::Value::Object(definition.input_schema);
+        match mirror::param_headers(&schema) {
+            Ok(headers) => Some(headers.into()),
+            Err(err) => {
+                tracing::warn!(tool, error = %err, "tool has invalid x-mcp-header annotations; not enforced");
+                None
+            }
+        }
+    }
+}
 
 /// Accepts HTTP sessions on `listener` until it shuts down, serving each as its own
 /// session task. Returns `Ok` after
 /// [`HttpServerHandle::shutdown`](erlmcp_transport::http::HttpServerHandle::shutdown) (take
 /// a handle with [`HttpListener::handle`] before calling this).
 pub async fn serve_http(server: &Server, listener: HttpListener) -> Result<(), TransportError> {
+    listener.set_param_headers(Arc::new(ToolParamHeaders(server.clone())));
     loop {
         match listener.accept().await {
-            Ok(transport) => {
-                let peer = transport.session_id().to_owned();
-                let session = server.serve(transport);
+            Ok(incoming) => {
+                let peer = incoming
+                    .session_id()
+                    .map_or_else(|| "stateless".to_owned(), str::to_owned);
+                let session = server.serve(incoming);
                 tokio::spawn(async move {
                     if let Err(err) = session.await {
                         tracing::debug!(session = %peer, error = %err, "HTTP session ended with an error");
