@@ -89,7 +89,10 @@ async fn write(writer: &Writer, message: Value) {
 ///
 /// - `stream` `{n, ms}`: sends `n` notifications `tick` `{i}`, `ms` apart, and never
 ///   answers (like `subscriptions/listen`);
-/// - `fail` `{code}`: answers with that JSON-RPC error code.
+/// - `fail` `{code}`: answers with that JSON-RPC error code;
+/// - `tools/list`: the tool `route` (arguments `region`, string, and `shard`, integer,
+///   mirrored as `Mcp-Param-Region` / `-Shard`) and `broken` (an annotation on a number);
+/// - `tools/call`: `{called: name, arguments}`.
 ///
 /// Notification `trigger/push` `{n}`: sends `n` notifications `pushed` `{i}`.
 async fn scripted_session(transport: HttpIncoming, ended: Arc<AtomicUsize>) {
@@ -130,6 +133,29 @@ async fn scripted_session(transport: HttpIncoming, ended: Arc<AtomicUsize>) {
                 write(&writer, answer(json!({"protocolVersion": version, "capabilities": {}, "serverInfo": {"name": "scripted", "version": "0"}}))).await;
             }
             ("ping", true) => write(&writer, answer(json!({}))).await,
+            ("tools/list", true) => {
+                write(
+                    &writer,
+                    answer(json!({"tools": [
+                        {"name": "route", "inputSchema": {"type": "object", "properties": {
+                            "region": {"type": "string", "x-mcp-header": "Region"},
+                            "shard": {"type": "integer", "x-mcp-header": "Shard"},
+                            "query": {"type": "string"}
+                        }}},
+                        {"name": "broken", "inputSchema": {"type": "object", "properties": {
+                            "ratio": {"type": "number", "x-mcp-header": "Ratio"}
+                        }}}
+                    ]})),
+                )
+                .await;
+            }
+            ("tools/call", true) => {
+                write(
+                    &writer,
+                    answer(json!({"called": params["name"], "arguments": params["arguments"]})),
+                )
+                .await;
+            }
             ("fail", true) => {
                 let code = params["code"].as_i64().unwrap_or(-32603);
                 write(&writer, json!({"jsonrpc":"2.0","id": id,"error":{"code": code,"message": "scripted failure"}})).await;
