@@ -646,6 +646,34 @@ pub fn conformance_fixtures(
                 )))
             },
         )
+        // 2026-07-28 Streamable HTTP mirrors annotated arguments in `Mcp-Param-*` headers
+        // (the http-custom-header-server-validation scenario looks for such a tool).
+        .tool(
+            Tool::new("test_header_routing", schema(json!({
+                "type": "object",
+                "properties": {
+                    "region": {
+                        "type": "string",
+                        "description": "Where to run; mirrored as Mcp-Param-Region",
+                        "x-mcp-header": "Region"
+                    },
+                    "priority": {
+                        "type": "integer",
+                        "description": "Mirrored as Mcp-Param-Priority",
+                        "x-mcp-header": "Priority"
+                    },
+                    "query": {"type": "string"}
+                },
+                "required": ["region"]
+            })))
+            .with_description("Tool whose arguments are mirrored into HTTP headers (x-mcp-header)"),
+            |args: JsonObject, _ctx| async move {
+                Ok(CallToolResult::text(format!(
+                    "routed to region {}",
+                    text_arg(&args, "region")
+                )))
+            },
+        )
         .resource(
             titled(
                 Resource::new("test://static-text", "static-text").with_mime_type("text/plain"),
