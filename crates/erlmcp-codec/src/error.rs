@@ -34,6 +34,15 @@ impl ErrorCode {
     pub const RESOURCE_NOT_FOUND: ErrorCode = ErrorCode(-32002);
     /// MCP 2025-11-25: URL-mode elicitation is required before the request can proceed.
     pub const URL_ELICITATION_REQUIRED: ErrorCode = ErrorCode(-32042);
+    /// MCP 2026-07-28: HTTP headers disagree with the body, or a required header is
+    /// missing or malformed (HTTP 400).
+    pub const HEADER_MISMATCH: ErrorCode = ErrorCode(-32020);
+    /// MCP 2026-07-28: the request needs a client capability the request's
+    /// `clientCapabilities` did not declare (`data.requiredCapabilities`).
+    pub const MISSING_REQUIRED_CLIENT_CAPABILITY: ErrorCode = ErrorCode(-32021);
+    /// MCP 2026-07-28: the request's protocol version is not supported
+    /// (`data.supported`, `data.requested`).
+    pub const UNSUPPORTED_PROTOCOL_VERSION: ErrorCode = ErrorCode(-32022);
     /// erlmcp client side: the request was cancelled or timed out locally (the LSP code;
     /// never sent on the wire by erlmcp).
     pub const REQUEST_CANCELLED: ErrorCode = ErrorCode(-32800);

@@ -136,6 +136,15 @@ impl Generator<'_> {
         };
         if let Some(r) = obj.get("$ref").and_then(Value::as_str) {
             let name = r.rsplit('/').next().unwrap_or(r);
+            // 2026-07-28's recursive "any JSON" definitions (which allow neither `null`
+            // nor fractions): one representative each.
+            let json_value = json!({"nested": [1, "two", true]});
+            match name {
+                "JSONValue" => return vec![json_value],
+                "JSONObject" => return vec![json!({}), json!({ "any": json_value })],
+                "JSONArray" => return vec![json!([json_value])],
+                _ => {}
+            }
             let target = self
                 .defs
                 .get(name)
@@ -926,11 +935,8 @@ fn older_versions_round_trip_through_the_current_types() {
 // ---------------------------------------------------------------------------------------
 
 /// Examples that cannot go through the 2025-11-25 type of the same name, and why.
-const EXAMPLE_EXCEPTIONS: &[(&str, &str)] = &[(
-    "ElicitRequestURLParams/elicit-sensitive-data.json",
-    "2026-07-28 made `elicitationId` optional; 2025-11-25 (and ElicitRequestURLParams) \
-     require it",
-)];
+/// None since `ElicitRequestURLParams.elicitationId` became optional (2026-07-28).
+const EXAMPLE_EXCEPTIONS: &[(&str, &str)] = &[];
 
 #[derive(Default, Debug)]
 struct ExampleCounts {
@@ -947,7 +953,8 @@ struct ExampleCounts {
 fn every_2026_07_28_example_round_trips() {
     let dir = spec_dir().join("2026-07-28/examples");
     assert!(dir.is_dir(), "missing {}", dir.display());
-    let table = type_table();
+    let mut table = type_table();
+    table.extend(modern_type_table());
     let by_name: BTreeMap<&str, &Entry> = table.iter().map(|e| (e.name, e)).collect();
     let params_table = params_table();
     let mut files = Vec::new();
@@ -1082,6 +1089,148 @@ fn every_2026_07_28_example_round_trips() {
         failures.join("\n")
     );
     eprintln!("2026-07-28 examples: {} files, {counts:?}", files.len());
+}
+
+/// 2026-07-28 definitions with no handshake-era counterpart, and their Rust types.
+fn modern_type_table() -> Vec<Entry> {
+    type_table! {
+        "CacheableResult" => EmptyResult;
+        // Server requests embedded in `inputRequests` (no JSON-RPC envelope).
+        "CreateMessageRequest" => InputRequest;
+        "ElicitRequest" => InputRequest;
+        "ListRootsRequest" => InputRequest;
+        // Named JSON-RPC error objects (a fixed `code` each).
+        "InternalError" => ErrorObject, closed;
+        "InvalidParamsError" => ErrorObject, closed;
+        "InvalidRequestError" => ErrorObject, closed;
+        "MethodNotFoundError" => ErrorObject, closed;
+        "ParseError" => ErrorObject, closed;
+        "DiscoverResult" => DiscoverResult;
+        "InputRequest" => InputRequest;
+        "InputRequests" => InputRequests, closed;
+        "InputRequiredResult" => InputRequiredResult;
+        "InputResponse" => serde_json::Value;
+        "InputResponseRequestParams" => RequestParams;
+        "InputResponses" => InputResponses, closed;
+        "JSONArray" => Vec<Value>;
+        "JSONObject" => JsonObject;
+        "JSONValue" => Value;
+        "MetaObject" => Meta;
+        "NotificationMetaObject" => Meta;
+        "RequestMetaObject" => Meta;
+        "ResultMetaObject" => Meta;
+        "ResultType" => ResultType;
+        "SubscriptionFilter" => SubscriptionFilter;
+        "SubscriptionsAcknowledgedNotificationParams" => SubscriptionsAcknowledgedNotificationParams;
+        "SubscriptionsListenRequestParams" => SubscriptionsListenRequestParams;
+        "SubscriptionsListenResult" => SubscriptionsListenResult;
+        "SubscriptionsListenResultMetaObject" => Meta;
+    }
+}
+
+/// Every 2026-07-28 data definition round-trips through the Rust types and the output
+/// validates against the 2026-07-28 schema: the new ones through [`modern_type_table`],
+/// the ones shared with 2025-11-25 through the same types as there (their new members —
+/// `resultType`, `ttlMs`, `cacheScope`, `inputResponses`, `requestState` — are kept).
+/// A `RequestMeta` built by the engine validates as a `RequestMetaObject`.
+#[test]
+fn every_2026_07_28_definition_round_trips_and_validates() {
+    let spec = Spec::load("2026-07-28");
+    let mut table = modern_type_table();
+    table.extend(
+        type_table()
+            .into_iter()
+            .filter(|e| spec.defs().contains_key(e.name)),
+    );
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    let mut covered = BTreeSet::new();
+    for entry in &table {
+        assert!(
+            spec.defs().contains_key(entry.name),
+            "2026 table names {}, which 2026-07-28 does not define",
+            entry.name
+        );
+        assert!(covered.insert(entry.name), "{} listed twice", entry.name);
+        let validator = spec.validator(entry.name);
+        checked += check_instances(
+            &spec,
+            entry.name,
+            spec.def(entry.name),
+            entry.round_trip,
+            entry.keeps_unknown,
+            Some(&validator),
+            &mut failures,
+        );
+    }
+    // What is left must be whole messages (through `Message`) or unions of them.
+    let leftovers: Vec<&String> = spec
+        .defs()
+        .iter()
+        .filter(|(name, def)| {
+            !covered.contains(name.as_str())
+                && !is_message_def(def)
+                && !def.get("anyOf").and_then(Value::as_array).is_some_and(|b| {
+                    b.iter().all(|r| {
+                        let t = r["$ref"].as_str().unwrap_or("").rsplit('/').next();
+                        t.is_some_and(|t| is_message_def(spec.def(t)))
+                    })
+                })
+        })
+        .map(|(name, _)| name)
+        .filter(|name| {
+            // Abstract bases handled like their 2025-11-25 counterparts.
+            !["Request", "Notification", "ResourceContents", "ClientResult", "ServerResult"]
+                .contains(&name.as_str())
+        })
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "2026-07-28 data definitions without a Rust type: {leftovers:?}"
+    );
+
+    // Messages: every 2026 message definition round-trips through `Message`.
+    for (name, def) in spec.defs() {
+        if !is_message_def(def) {
+            continue;
+        }
+        let validator = spec.validator(name);
+        let mut instances = generate(&spec, def, Mode::Minimal, false);
+        instances.extend(generate(&spec, def, Mode::Maximal, false));
+        for instance in &instances {
+            checked += 1;
+            match message_round_trip(instance) {
+                Err(e) => failures.push(format!("{name}: {e}: {instance}")),
+                Ok(back) if back != normalise_error_id(instance) => failures.push(format!(
+                    "{name}: Message round trip differs\n   in:  {instance}\n   out: {back}"
+                )),
+                Ok(back) => {
+                    if let Err(e) = validate_message(&validator, &back) {
+                        failures.push(format!("{name}: output {e}: {back}"));
+                    }
+                }
+            }
+        }
+    }
+
+    // A request `_meta` as the engine writes it is a valid `RequestMetaObject`.
+    let mut meta = RequestMeta::new("2026-07-28", ClientCapabilities::default());
+    meta.client_info = Some(Implementation::new("erlmcp-test", "1.0.0"));
+    meta.log_level = Some(LoggingLevel::Debug);
+    let meta = serde_json::to_value(&meta).expect("serialise meta");
+    if let Err(e) = validate(&spec.validator("RequestMetaObject"), &meta) {
+        failures.push(format!("RequestMeta: {e}: {meta}"));
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!(
+        "2026-07-28: {} definitions, {checked} instances",
+        table.len()
+    );
 }
 
 // ---------------------------------------------------------------------------------------

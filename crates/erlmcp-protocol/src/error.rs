@@ -37,6 +37,10 @@ pub enum RequestError {
     /// The peer does not support this operation (capability not advertised).
     #[error("the peer did not advertise the `{0}` capability")]
     CapabilityMissing(&'static str),
+    /// Stateless era: the client has not answered this yet; the request ends with an
+    /// input-required result and the handler runs again when the client retries.
+    #[error("input required from the client; the request will be retried with it")]
+    InputRequired,
 }
 
 impl RequestError {

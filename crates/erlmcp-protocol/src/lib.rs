@@ -3,7 +3,11 @@
 //! ## What this crate owns
 //! - [`session`](crate::session) (private): the driver joining a transport to a role —
 //!   reader, bounded dispatch, batching writer, cancellation, panics → -32603.
-//! - [`lifecycle`]: the initialization state machine and version negotiation.
+//! - [`lifecycle`]: the initialization state machine and version negotiation, and the
+//!   choice of era by a connection's first request.
+//! - [`server::modern`]: the stateless era (2026-07-28): `server/discover`, `_meta`
+//!   validation, input-required results with sealed `requestState`, `subscriptions/listen`,
+//!   and [`Server::handle_modern`], the per-request entry point for HTTP.
 //! - [`server`]: registries and routing for tools, resources, templates, prompts,
 //!   completion, logging, subscriptions.
 //! - [`client`]: the handshake, typed calls, and handlers for sampling, roots, elicitation.
@@ -29,6 +33,9 @@ pub use error::{HandlerError, RequestError, SessionError};
 pub use lifecycle::Phase;
 pub use peer::{Peer, ProgressCallback, RequestOptions};
 pub use server::tasks::TaskLimits;
+pub use server::modern::{
+    CachePolicy, ClaimedHeaders, MetaError, ModernOutput, NotificationStream, StateError,
+};
 pub use server::{
     BuildError, Introspection, RequestContext, Server, ServerBuilder, SessionSnapshot, SessionState,
 };

@@ -7,6 +7,8 @@
 //!        │  │                                          │  result, so it may already send)
 //!        └──┘                                          ▼
 //!                              transport closed / init timeout ──▶ Closed
+//!
+//!  AwaitingInitialize ── a request (not initialize) with the modern `_meta` ──▶ Stateless
 //! ```
 //!
 //! Before `initialize` completes only `ping` and `initialize` are served; every other
@@ -27,6 +29,10 @@ pub enum Phase {
     Initializing,
     /// Normal operation.
     Operational,
+    /// The first request was a 2026-07-28 one (it carried the modern `_meta` keys —
+    /// `server/discover` from a modern client does): every request is self-describing and handled statelessly;
+    /// `initialize` is refused with -32022.
+    Stateless,
     /// The session is over.
     Closed,
 }
@@ -38,6 +44,7 @@ impl Phase {
             Phase::AwaitingInitialize => "awaiting_initialize",
             Phase::Initializing => "initializing",
             Phase::Operational => "operational",
+            Phase::Stateless => "stateless",
             Phase::Closed => "closed",
         }
     }

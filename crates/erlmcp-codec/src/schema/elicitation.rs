@@ -520,8 +520,10 @@ pub struct ElicitRequestURLParams {
     pub mode: UrlMode,
     /// What is being asked and why.
     pub message: String,
-    /// Id of the elicitation, unique for the server; opaque to the client.
-    pub elicitation_id: String,
+    /// Id of the elicitation, unique for the server; opaque to the client. Required in
+    /// 2025-11-25, optional in 2026-07-28.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elicitation_id: Option<String>,
     /// Where the user should go.
     pub url: String,
     /// Present when the caller asks for task-augmented execution.
@@ -545,7 +547,7 @@ impl ElicitRequestURLParams {
         ElicitRequestURLParams {
             mode: UrlMode,
             message: message.into(),
-            elicitation_id: elicitation_id.into(),
+            elicitation_id: Some(elicitation_id.into()),
             url: url.into(),
             task: None,
             meta: None,

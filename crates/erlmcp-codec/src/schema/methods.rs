@@ -33,7 +33,33 @@ use super::tasks::{
     CancelTaskRequestParams, CancelTaskResult, GetTaskPayloadRequestParams, GetTaskPayloadResult,
     GetTaskRequestParams, GetTaskResult, ListTasksResult, TaskStatusNotificationParams,
 };
+use super::modern::{
+    DiscoverResult, SubscriptionsAcknowledgedNotificationParams,
+    SubscriptionsListenRequestParams, SubscriptionsListenResult,
+};
 use super::tools::{CallToolRequestParams, CallToolResult, ListToolsResult};
+
+/// `server/discover` (client → server, 2026-07-28).
+pub const SERVER_DISCOVER: &str = "server/discover";
+/// `subscriptions/listen` (client → server, 2026-07-28).
+pub const SUBSCRIPTIONS_LISTEN: &str = "subscriptions/listen";
+/// `notifications/subscriptions/acknowledged` (server → client, 2026-07-28).
+pub const NOTIFICATIONS_SUBSCRIPTIONS_ACKNOWLEDGED: &str =
+    "notifications/subscriptions/acknowledged";
+
+/// Client requests of 2026-07-28 (the schema's `ClientRequest` union).
+pub const MODERN_CLIENT_REQUESTS: &[&str] = &[
+    SERVER_DISCOVER,
+    RESOURCES_LIST,
+    RESOURCES_TEMPLATES_LIST,
+    RESOURCES_READ,
+    SUBSCRIPTIONS_LISTEN,
+    PROMPTS_LIST,
+    PROMPTS_GET,
+    TOOLS_LIST,
+    TOOLS_CALL,
+    COMPLETION_COMPLETE,
+];
 
 /// `initialize` (client → server).
 pub const INITIALIZE: &str = "initialize";
@@ -240,6 +266,10 @@ requests! {
     ListRoots = ROOTS_LIST, RequestParams => ListRootsResult;
     /// `elicitation/create` (answers `CreateTaskResult` when task-augmented).
     Elicit = ELICITATION_CREATE, ElicitRequestParams => ElicitResult;
+    /// `server/discover` (2026-07-28).
+    Discover = SERVER_DISCOVER, RequestParams => DiscoverResult;
+    /// `subscriptions/listen` (2026-07-28).
+    SubscriptionsListen = SUBSCRIPTIONS_LISTEN, SubscriptionsListenRequestParams => SubscriptionsListenResult;
 }
 
 notifications! {
@@ -265,4 +295,6 @@ notifications! {
     LoggingMessage = NOTIFICATIONS_MESSAGE, LoggingMessageNotificationParams;
     /// `notifications/elicitation/complete`.
     ElicitationComplete = NOTIFICATIONS_ELICITATION_COMPLETE, ElicitationCompleteNotificationParams;
+    /// `notifications/subscriptions/acknowledged` (2026-07-28).
+    SubscriptionsAcknowledged = NOTIFICATIONS_SUBSCRIPTIONS_ACKNOWLEDGED, SubscriptionsAcknowledgedNotificationParams;
 }

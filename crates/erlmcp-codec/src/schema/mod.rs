@@ -17,6 +17,7 @@
 //! | [`roots`] | `roots/list` |
 //! | [`tasks`] | `tasks/*` |
 //! | [`notifications`] | progress, cancellation |
+//! | [`modern`] | 2026-07-28 only: `server/discover`, request/result `_meta`, `resultType`, caching hints, input-required results, `subscriptions/listen` |
 //! | [`methods`] | method names and the [`McpRequest`] / [`McpNotification`] table |
 //! | [`versions`] | [`ProtocolVersion`] and per-version [`Feature`]s |
 //!
@@ -31,6 +32,7 @@ pub mod elicitation;
 pub mod lifecycle;
 pub mod logging;
 pub mod methods;
+pub mod modern;
 pub mod notifications;
 pub mod prompts;
 pub mod resources;
@@ -73,12 +75,19 @@ pub use lifecycle::{
 };
 pub use logging::{LoggingLevel, LoggingMessageNotificationParams, SetLevelRequestParams};
 pub use methods::{
-    CallTool, CancelTask, Cancelled, Complete, CreateMessage, Elicit, ElicitationComplete,
+    CallTool, CancelTask, Cancelled, Complete, CreateMessage, Discover, Elicit,
+    ElicitationComplete, SubscriptionsAcknowledged, SubscriptionsListen,
     GetPrompt, GetTask, GetTaskPayload, Initialize, Initialized, ListPrompts,
     ListResourceTemplates, ListResources, ListRoots, ListTasks, ListTools, LoggingMessage,
     McpNotification, McpRequest, Ping, Progress, PromptListChanged, ReadResource,
     ResourceListChanged, ResourceUpdated, RootsListChanged, SetLevel, Subscribe, TaskStatusChanged,
     ToolListChanged, Unsubscribe,
+};
+pub use modern::{
+    CacheHints, CacheScope, DiscoverResult, InputRequest, InputRequests, InputRequiredResult,
+    InputResponses, RequestMeta, ResultType, SubscriptionFilter,
+    SubscriptionsAcknowledgedNotificationParams, SubscriptionsListenRequestParams,
+    SubscriptionsListenResult,
 };
 pub use notifications::{CancelledNotificationParams, ProgressNotificationParams};
 pub use prompts::{
@@ -107,6 +116,7 @@ pub use tools::{
     empty_object_schema,
 };
 pub use versions::{
-    Feature, LATEST_HANDSHAKE, ProtocolVersion, SUPPORTED_HANDSHAKE, UnknownProtocolVersion,
+    Feature, LATEST_HANDSHAKE, LATEST_MODERN, ProtocolVersion, SUPPORTED_HANDSHAKE,
+    SUPPORTED_MODERN, UnknownProtocolVersion,
     feature_available,
 };

@@ -15,9 +15,9 @@
 //! | 2025-11-25 | `icons` on `Implementation`, `Tool`, `Prompt`, `Resource`, `ResourceTemplate`, `ResourceLink`; `Implementation.description` and `websiteUrl`; tasks (`tasks/get`, `tasks/result`, `tasks/list`, `tasks/cancel`, `notifications/tasks/status`, `capabilities.tasks`, `params.task` on `tools/call`, `sampling/createMessage`, `elicitation/create`, `Tool.execution`, `CreateTaskResult`); sampling with tools (`CreateMessageRequestParams.tools`/`toolChoice`, `tool_use`/`tool_result` content, content arrays in `SamplingMessage`/`CreateMessageResult`, `ClientCapabilities.sampling.tools`/`.context`); URL-mode elicitation (`mode`, `url`, `elicitationId`, `notifications/elicitation/complete`, `elicitation.form`/`.url` capabilities, error -32042); titled / multi-select enum schemas (`EnumSchema` becomes a union, the 2025-06-18 shape survives as `LegacyTitledEnumSchema`); `default` on `StringSchema` and `NumberSchema`; `$schema` in `inputSchema`/`outputSchema`/`requestedSchema`; named `*RequestParams` / `*NotificationParams` types with explicit `_meta` | `CancelledNotificationParams.requestId` became optional (tasks are cancelled with `tasks/cancel`) |
 //! | 2026-07-28 | stateless era: `server/discover`, `subscriptions/listen`, input-required results, `resultType`, `extensions` capabilities, `structuredContent` of any JSON type | no `initialize`/`initialized`/`ping`, `logging/setLevel`, `resources/subscribe`, tasks (moved to an extension), `notifications/roots/list_changed`, `notifications/elicitation/complete`; `ElicitRequestURLParams.elicitationId` optional |
 //!
-//! 2026-07-28 is not negotiated with `initialize`; it is listed in [`ProtocolVersion`] so
-//! that version strings can be parsed in one place, but [`SUPPORTED_HANDSHAKE`] holds the
-//! four handshake-era versions only.
+//! 2026-07-28 is not negotiated with `initialize`: every request names its version in
+//! `_meta` (see [`crate::schema::modern`]). [`SUPPORTED_HANDSHAKE`] holds the four
+//! handshake-era versions, [`SUPPORTED_MODERN`] the stateless ones.
 
 use std::fmt;
 use std::str::FromStr;
@@ -49,6 +49,12 @@ pub const SUPPORTED_HANDSHAKE: &[ProtocolVersion] = &[
     ProtocolVersion::V2025_06_18,
     ProtocolVersion::V2025_11_25,
 ];
+
+/// The newest stateless-era version.
+pub const LATEST_MODERN: ProtocolVersion = ProtocolVersion::V2026_07_28;
+
+/// The versions spoken without a handshake (per-request `_meta`), oldest first.
+pub const SUPPORTED_MODERN: &[ProtocolVersion] = &[ProtocolVersion::V2026_07_28];
 
 impl ProtocolVersion {
     /// Every known version, oldest first.
@@ -194,6 +200,31 @@ pub enum Feature {
     PrimitiveSchemaDefaults,
     /// `notifications/cancelled` without `requestId` (2025-11-25).
     OptionalCancelRequestId,
+    /// The `initialize` handshake, `notifications/initialized` and `ping` (2024-11-05;
+    /// removed in 2026-07-28, where every request describes itself).
+    Handshake,
+    /// `logging/setLevel` (2024-11-05; removed in 2026-07-28 for the per-request
+    /// `io.modelcontextprotocol/logLevel`).
+    SetLogLevel,
+    /// `resources/subscribe` / `resources/unsubscribe` (2024-11-05; removed in
+    /// 2026-07-28 for `subscriptions/listen`).
+    ResourceSubscribe,
+    /// Server → client requests on the session (2024-11-05; removed in 2026-07-28 for
+    /// input-required results).
+    ServerRequests,
+    /// `server/discover` and self-describing requests (`_meta` protocol version, client
+    /// capabilities and info; `serverInfo` in result `_meta`) (2026-07-28).
+    StatelessRequests,
+    /// `resultType` on every result and input-required results (`inputRequests`,
+    /// `requestState`, `inputResponses`) (2026-07-28).
+    InputRequiredResults,
+    /// `ttlMs` / `cacheScope` on discover, list and read results (2026-07-28).
+    CachingHints,
+    /// `subscriptions/listen` and `notifications/subscriptions/acknowledged` (2026-07-28).
+    SubscriptionsListen,
+    /// Errors -32020 (header mismatch), -32021 (missing client capability), -32022
+    /// (unsupported version) (2026-07-28).
+    StatelessErrors,
 }
 
 impl Feature {
@@ -222,6 +253,15 @@ impl Feature {
             | Feature::EnumSchemaVariants
             | Feature::PrimitiveSchemaDefaults
             | Feature::OptionalCancelRequestId => V2025_11_25,
+            Feature::Handshake
+            | Feature::SetLogLevel
+            | Feature::ResourceSubscribe
+            | Feature::ServerRequests => V2024_11_05,
+            Feature::StatelessRequests
+            | Feature::InputRequiredResults
+            | Feature::CachingHints
+            | Feature::SubscriptionsListen
+            | Feature::StatelessErrors => V2026_07_28,
         }
     }
 
@@ -229,7 +269,11 @@ impl Feature {
     pub fn removed_in(self) -> Option<ProtocolVersion> {
         match self {
             Feature::JsonRpcBatching => Some(ProtocolVersion::V2025_06_18),
-            Feature::Tasks => Some(ProtocolVersion::V2026_07_28),
+            Feature::Tasks
+            | Feature::Handshake
+            | Feature::SetLogLevel
+            | Feature::ResourceSubscribe
+            | Feature::ServerRequests => Some(ProtocolVersion::V2026_07_28),
             _ => None,
         }
     }
@@ -272,5 +316,11 @@ mod tests {
         assert!(feature_available(V2025_11_25, Feature::Tasks));
         assert!(!feature_available(V2026_07_28, Feature::Tasks));
         assert!(!feature_available(V2025_06_18, Feature::Icons));
+        assert!(feature_available(V2025_11_25, Feature::Handshake));
+        assert!(!feature_available(V2026_07_28, Feature::Handshake));
+        assert!(!feature_available(V2025_11_25, Feature::StatelessRequests));
+        assert!(feature_available(V2026_07_28, Feature::InputRequiredResults));
+        assert!(SUPPORTED_MODERN.iter().all(|v| !v.is_handshake_era()));
+        assert!(SUPPORTED_HANDSHAKE.iter().all(|v| v.is_handshake_era()));
     }
 }

@@ -1,6 +1,12 @@
 //! What a server handler gets with each request: who asked, a way to report progress and
 //! log, a cancellation signal, and requests back to the client (sampling, elicitation,
 //! roots) when the client advertised them.
+//!
+//! The same calls work in both eras. In the handshake era an ask is a request to the
+//! client on the session; in the stateless era it is answered from the retried
+//! request's `inputResponses`, or ends this round with an input-required result (the
+//! handler then runs again from the start when the client retries — see
+//! [`crate::server::modern::input_required`]).
 
 use std::sync::Arc;
 
@@ -14,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::RequestError;
 use crate::peer::{Peer, RequestOptions};
+use crate::server::modern::input_required::{ModernScope, method_of};
 use crate::server::session::SessionState;
 
 /// The context of one request being handled by a server.
@@ -25,6 +32,9 @@ pub struct RequestContext {
     pub(crate) cancel: CancellationToken,
     pub(crate) peer: Peer,
     pub(crate) session: Arc<SessionState>,
+    /// Set for a stateless (2026-07-28) request: its own capabilities, log level and
+    /// input answers replace the session's.
+    pub(crate) modern: Option<Arc<ModernScope>>,
 }
 
 impl std::fmt::Debug for RequestContext {
@@ -63,9 +73,31 @@ impl RequestContext {
         self.cancel.cancelled().await;
     }
 
-    /// The client's declared capabilities.
+    /// The client's declared capabilities: the session's (handshake era) or this
+    /// request's own (stateless era).
     pub fn client_capabilities(&self) -> Option<ClientCapabilities> {
-        self.session.client_capabilities()
+        match &self.modern {
+            Some(modern) => Some(modern.meta.client_capabilities.clone()),
+            None => self.session.client_capabilities(),
+        }
+    }
+
+    /// True when this request is handled statelessly (MCP 2026-07-28).
+    pub fn is_stateless(&self) -> bool {
+        self.modern.is_some()
+    }
+
+    /// Stateless era: answers an ask from the retried request's `inputResponses`, or
+    /// records it so the request ends with an input-required result.
+    fn ask_modern<P: serde::Serialize, R: serde::de::DeserializeOwned>(
+        modern: &ModernScope,
+        capability: &'static str,
+        declared: bool,
+        params: P,
+    ) -> Result<R, RequestError> {
+        let params = serde_json::to_value(params).map_err(RequestError::InvalidParams)?;
+        let answer = modern.ask(capability, declared, method_of(capability), params)?;
+        serde_json::from_value(answer).map_err(RequestError::InvalidResult)
     }
 
     /// Sends `notifications/progress` if the client asked for progress on this request
@@ -87,9 +119,25 @@ impl RequestContext {
             .await;
     }
 
-    /// Sends `notifications/message` if `level` is at or above the session's log level.
+    /// Sends `notifications/message` if `level` is at or above the session's log level
+    /// (handshake era), or at or above the level this request asked for — and only if
+    /// it asked (stateless era).
     pub async fn log(&self, level: LoggingLevel, logger: Option<&str>, data: Value) {
-        self.session.log(&self.peer, level, logger, data).await;
+        let Some(modern) = &self.modern else {
+            self.session.log(&self.peer, level, logger, data).await;
+            return;
+        };
+        let Some(wanted) = modern.meta.log_level else {
+            return;
+        };
+        if level < wanted {
+            return;
+        }
+        let mut params = json!({"level": level, "data": data});
+        if let Some(logger) = logger {
+            params["logger"] = json!(logger);
+        }
+        let _ = self.peer.notify(methods::NOTIFICATIONS_MESSAGE, params).await;
     }
 
     /// Asks the client's LLM for a completion (`sampling/createMessage`).
@@ -98,6 +146,9 @@ impl RequestContext {
         params: CreateMessageRequestParams,
     ) -> Result<CreateMessageResult, RequestError> {
         let caps = self.client_capabilities().unwrap_or_default();
+        if let Some(modern) = &self.modern {
+            return Self::ask_modern(modern, "sampling", caps.sampling.is_some(), params);
+        }
         if caps.sampling.is_none() {
             return Err(RequestError::CapabilityMissing("sampling"));
         }
@@ -108,6 +159,9 @@ impl RequestContext {
     /// Asks the user for input through the client (`elicitation/create`).
     pub async fn elicit(&self, params: ElicitRequestParams) -> Result<ElicitResult, RequestError> {
         let caps = self.client_capabilities().unwrap_or_default();
+        if let Some(modern) = &self.modern {
+            return Self::ask_modern(modern, "elicitation", caps.elicitation.is_some(), params);
+        }
         if caps.elicitation.is_none() {
             return Err(RequestError::CapabilityMissing("elicitation"));
         }
@@ -150,6 +204,9 @@ impl RequestContext {
     /// Asks the client for its roots (`roots/list`).
     pub async fn list_roots(&self) -> Result<ListRootsResult, RequestError> {
         let caps = self.client_capabilities().unwrap_or_default();
+        if let Some(modern) = &self.modern {
+            return Self::ask_modern(modern, "roots", caps.roots.is_some(), json!({}));
+        }
         if caps.roots.is_none() {
             return Err(RequestError::CapabilityMissing("roots"));
         }

@@ -7,6 +7,7 @@
 
 pub mod context;
 pub mod files;
+pub mod modern;
 pub mod prompts;
 pub mod resources;
 pub(crate) mod session;
@@ -64,8 +65,8 @@ pub(crate) struct LiveSession {
 }
 
 pub(crate) struct ServerCore {
-    info: Implementation,
-    instructions: Option<String>,
+    pub(crate) info: Implementation,
+    pub(crate) instructions: Option<String>,
     pub(crate) config: SessionConfig,
     pub(crate) supported_versions: &'static [ProtocolVersion],
     pub(crate) max_subscriptions: usize,
@@ -74,11 +75,19 @@ pub(crate) struct ServerCore {
     pub(crate) prompts: RwLock<PromptRegistry>,
     pub(crate) completion: Option<Arc<dyn CompletionHandler>>,
     pub(crate) on_roots_changed: Option<Arc<dyn Fn(u64) + Send + Sync>>,
-    logging: bool,
+    pub(crate) logging: bool,
     pub(crate) sessions: Mutex<HashMap<u64, LiveSession>>,
-    next_session: AtomicU64,
+    pub(crate) next_session: AtomicU64,
     /// Makes each session's bounded outbound queue; all of them charge `budget`.
-    queues: OutboundQueue,
+    pub(crate) queues: OutboundQueue,
+    /// Versions served statelessly (2026-07-28).
+    pub(crate) modern_versions: &'static [ProtocolVersion],
+    /// Seals the `requestState` of input-required results (random per server).
+    pub(crate) state_key: modern::input_required::StateKey,
+    /// Open `subscriptions/listen` streams.
+    pub(crate) listeners: Arc<modern::listen::Listeners>,
+    /// Caching hints on stateless results.
+    pub(crate) cache: modern::CachePolicy,
     /// The memory budget shared by every session's queue; above it new requests get
     /// -32010 until the pressure clears.
     pub(crate) budget: MemoryBudget,
@@ -236,6 +245,7 @@ impl Server {
             core,
             state,
             peer: peer.clone(),
+            modern: None,
         });
         async move {
             let _registered = registered;
@@ -306,10 +316,11 @@ impl Server {
             })
     }
 
-    /// Sends `notifications/resources/updated` to every session subscribed to `uri`.
-    /// Returns how many sessions were notified. A session whose queue is full misses
-    /// the update rather than holding up the others.
+    /// Sends `notifications/resources/updated` to every session subscribed to `uri`
+    /// and every listen stream that asked for it. Returns how many were notified. A
+    /// session whose queue is full misses the update rather than holding up the others.
     pub fn notify_resource_updated(&self, uri: &str) -> usize {
+        let listening = self.core.listeners.resource_updated(uri);
         let targets: Vec<Peer> = self
             .core
             .sessions
@@ -318,18 +329,20 @@ impl Server {
             .filter(|live| live.state.is_subscribed(uri))
             .map(|live| live.peer.clone())
             .collect();
-        targets
-            .iter()
-            .filter(|peer| {
-                peer.try_notify(
-                    methods::NOTIFICATIONS_RESOURCES_UPDATED,
-                    json!({"uri": uri}),
-                )
-            })
-            .count()
+        listening
+            + targets
+                .iter()
+                .filter(|peer| {
+                    peer.try_notify(
+                        methods::NOTIFICATIONS_RESOURCES_UPDATED,
+                        json!({"uri": uri}),
+                    )
+                })
+                .count()
     }
 
     fn broadcast(&self, method: &str) -> usize {
+        let listening = self.core.listeners.list_changed(method);
         let targets: Vec<Peer> = self
             .core
             .sessions
@@ -338,10 +351,16 @@ impl Server {
             .filter(|live| live.state.is_operational())
             .map(|live| live.peer.clone())
             .collect();
-        targets
-            .iter()
-            .filter(|peer| peer.try_notify(method, json!({})))
-            .count()
+        listening
+            + targets
+                .iter()
+                .filter(|peer| peer.try_notify(method, json!({})))
+                .count()
+    }
+
+    /// Open `subscriptions/listen` streams (stateless era).
+    pub fn listener_count(&self) -> usize {
+        self.core.listeners.len()
     }
 
     /// Adds (or replaces) a tool at runtime and tells every session.
@@ -450,6 +469,8 @@ pub struct ServerBuilder {
     completion: Option<Arc<dyn CompletionHandler>>,
     on_roots_changed: Option<Arc<dyn Fn(u64) + Send + Sync>>,
     logging: bool,
+    cache: modern::CachePolicy,
+    state_max_age: std::time::Duration,
     errors: Vec<String>,
 }
 
@@ -474,6 +495,8 @@ impl ServerBuilder {
             completion: None,
             on_roots_changed: None,
             logging: true,
+            cache: modern::CachePolicy::default(),
+            state_max_age: modern::DEFAULT_STATE_MAX_AGE,
             errors: Vec::new(),
         }
     }
@@ -505,6 +528,19 @@ impl ServerBuilder {
     /// Whether to advertise the `logging` capability (default true).
     pub fn logging(mut self, enabled: bool) -> Self {
         self.logging = enabled;
+        self
+    }
+
+    /// Caching hints (`ttlMs`, `cacheScope`) on stateless-era discover, list and read
+    /// results (default: `ttlMs` 0, lists public, reads private).
+    pub fn cache_policy(mut self, policy: modern::CachePolicy) -> Self {
+        self.cache = policy;
+        self
+    }
+
+    /// How long an input-required `requestState` stays valid (default 10 minutes).
+    pub fn request_state_max_age(mut self, max_age: std::time::Duration) -> Self {
+        self.state_max_age = max_age;
         self
     }
 
@@ -662,6 +698,10 @@ impl ServerBuilder {
                 next_session: AtomicU64::new(0),
                 queues,
                 budget,
+                modern_versions: erlmcp_codec::schema::SUPPORTED_MODERN,
+                state_key: modern::input_required::StateKey::random(self.state_max_age),
+                listeners: Arc::default(),
+                cache: self.cache,
             }),
         })
     }

@@ -28,6 +28,8 @@ use crate::pagination::paginate;
 use crate::peer::Peer;
 use crate::server::ServerCore;
 use crate::server::context::RequestContext;
+use crate::server::modern::input_required::ModernScope;
+use crate::server::modern::{self, ClaimedHeaders};
 use crate::server::tasks::TaskStore;
 use crate::server::tools;
 use crate::session::{Dispatch, RequestScope, SessionRole};
@@ -119,6 +121,14 @@ impl SessionState {
         self.inner.lock().phase.is_initialized()
     }
 
+    /// Marks the session stateless (2026-07-28): no handshake, no init timeout.
+    pub(crate) fn set_stateless(&self) {
+        let mut inner = self.inner.lock();
+        if inner.phase == Phase::AwaitingInitialize {
+            inner.phase = Phase::Stateless;
+        }
+    }
+
     pub(crate) async fn log(
         &self,
         peer: &Peer,
@@ -146,11 +156,13 @@ impl SessionState {
     }
 }
 
-/// The server role of one session.
+/// The server role of one session (and, with `modern` set, of one stateless request).
 pub(crate) struct ServerSession {
     pub(crate) core: Arc<ServerCore>,
     pub(crate) state: Arc<SessionState>,
     pub(crate) peer: Peer,
+    /// The stateless request being routed, if this is one.
+    pub(crate) modern: Option<Arc<ModernScope>>,
 }
 
 fn parse_params<T: DeserializeOwned>(params: Option<Value>) -> Result<T, ErrorObject> {
@@ -189,6 +201,7 @@ impl ServerSession {
             cancel: scope.cancel.clone(),
             peer: self.peer.clone(),
             session: self.state.clone(),
+            modern: self.modern.clone(),
         }
     }
 
@@ -218,7 +231,7 @@ impl ServerSession {
         Dispatch::Reply(to_value(&self.core.initialize_result(version)))
     }
 
-    fn route(&self, request: Request, scope: RequestScope) -> Dispatch {
+    pub(crate) fn route(&self, request: Request, scope: RequestScope) -> Dispatch {
         let core = &self.core;
         let method = request.method.as_str();
         match method {
@@ -553,7 +566,7 @@ impl SessionRole for ServerSession {
     }
 
     fn awaiting_initialize(&self) -> bool {
-        !self.state.phase().is_initialized()
+        !self.state.phase().is_initialized() && self.state.phase() != Phase::Stateless
     }
 
     fn on_closed(&self) {
@@ -585,8 +598,43 @@ impl ServerSession {
             .is_some_and(|v| v < LATEST_HANDSHAKE)
     }
 
+    /// Hands a request of a stateless connection to the modern engine.
+    fn dispatch_modern(&self, request: Request, scope: RequestScope) -> Dispatch {
+        let work = modern::handle(
+            self.core.clone(),
+            self.state.clone(),
+            self.peer.clone(),
+            request,
+            ClaimedHeaders::default(),
+            scope.cancel,
+        );
+        Dispatch::Spawn(Box::pin(async move { work.await.map_err(HandlerError::Rpc) }))
+    }
+
     fn dispatch(&self, request: Request, scope: RequestScope) -> Dispatch {
-        let phase = self.state.phase();
+        let mut phase = self.state.phase();
+        // The first request chooses the era: `initialize` the handshake, a request
+        // carrying the modern `_meta` (a modern client's `server/discover` probe) the
+        // stateless one — for good.
+        if phase == Phase::AwaitingInitialize && crate::Server::is_modern_request(&request) {
+            self.state.set_stateless();
+            phase = Phase::Stateless;
+            tracing::debug!(session = self.state.id, "stateless session (2026-07-28)");
+        }
+        if phase == Phase::Stateless {
+            return self.dispatch_modern(request, scope);
+        }
+        if phase.is_initialized()
+            && request.method != methods::INITIALIZE
+            && modern::meta::has_modern_envelope(request.params.as_ref())
+        {
+            return Dispatch::Reply(Err(ErrorObject::new(
+                erlmcp_codec::ErrorCode::INVALID_REQUEST,
+                "this connection serves the handshake era; requests carrying the \
+                 2026-07-28 envelope are not accepted on it",
+            )
+            .with_data(json!({"phase": phase.as_str(), "method": request.method}))));
+        }
         match request.method.as_str() {
             methods::PING => Dispatch::Reply(Ok(json!({}))),
             methods::INITIALIZE if phase == Phase::AwaitingInitialize => {

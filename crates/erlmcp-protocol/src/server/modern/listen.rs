@@ -1,0 +1,157 @@
+//! `subscriptions/listen`: the one long-lived request of the stateless era.
+//!
+//! ```text
+//!  listen(filter) ──▶ accept what the server can deliver ──▶ notifications/subscriptions/acknowledged
+//!        │                                                   (the accepted filter, subscriptionId)
+//!        ▼
+//!  registered in the server's listener table ◀── Server::add_tool / notify_resource_updated …
+//!        │     each matching change ──▶ notifications/*  (_meta.subscriptionId = listen id)
+//!        ▼
+//!  cancelled by the client (stdio/TCP: notifications/cancelled; HTTP: stream closed)
+//!  ──▶ the handler future is dropped ──▶ its guard removes the listener
+//! ```
+//!
+//! Only what the client opted in to is sent; a resource URI the server does not know is
+//! left out of the acknowledged filter.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use erlmcp_codec::RequestId;
+use erlmcp_codec::schema::methods;
+use erlmcp_codec::schema::modern::{SUBSCRIPTION_ID_META_KEY, SubscriptionFilter};
+use parking_lot::Mutex;
+use serde_json::{Value, json};
+
+use crate::peer::Peer;
+
+struct Listener {
+    subscription: RequestId,
+    filter: SubscriptionFilter,
+    peer: Peer,
+}
+
+/// Every open listen stream of one server.
+#[derive(Default)]
+pub(crate) struct Listeners {
+    table: Mutex<HashMap<u64, Listener>>,
+    next: AtomicU64,
+}
+
+/// Removes its listener when the listen handler ends by any path.
+pub(crate) struct ListenGuard {
+    listeners: Arc<Listeners>,
+    id: u64,
+}
+
+impl Drop for ListenGuard {
+    fn drop(&mut self) {
+        self.listeners.table.lock().remove(&self.id);
+    }
+}
+
+impl Listeners {
+    /// Registers a stream; it lives as long as the returned guard.
+    pub(crate) fn register(
+        self: &Arc<Self>,
+        subscription: RequestId,
+        filter: SubscriptionFilter,
+        peer: Peer,
+    ) -> ListenGuard {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.table.lock().insert(
+            id,
+            Listener {
+                subscription,
+                filter,
+                peer,
+            },
+        );
+        ListenGuard {
+            listeners: self.clone(),
+            id,
+        }
+    }
+
+    /// Open streams.
+    pub(crate) fn len(&self) -> usize {
+        self.table.lock().len()
+    }
+
+    /// Sends a list-changed notification to every stream that asked for it. Returns
+    /// how many were sent (a full queue misses the change rather than block the rest).
+    pub(crate) fn list_changed(&self, method: &str) -> usize {
+        let wanted = |f: &SubscriptionFilter| match method {
+            methods::NOTIFICATIONS_TOOLS_LIST_CHANGED => f.tools_list_changed == Some(true),
+            methods::NOTIFICATIONS_PROMPTS_LIST_CHANGED => f.prompts_list_changed == Some(true),
+            methods::NOTIFICATIONS_RESOURCES_LIST_CHANGED => {
+                f.resources_list_changed == Some(true)
+            }
+            _ => false,
+        };
+        self.send(method, wanted, json!({}))
+    }
+
+    /// Sends `notifications/resources/updated` to every stream subscribed to `uri`.
+    pub(crate) fn resource_updated(&self, uri: &str) -> usize {
+        let wanted = |f: &SubscriptionFilter| {
+            f.resource_subscriptions
+                .as_ref()
+                .is_some_and(|uris| uris.iter().any(|u| u == uri))
+        };
+        self.send(
+            methods::NOTIFICATIONS_RESOURCES_UPDATED,
+            wanted,
+            json!({ "uri": uri }),
+        )
+    }
+
+    fn send(&self, method: &str, wanted: impl Fn(&SubscriptionFilter) -> bool, params: Value) -> usize {
+        let targets: Vec<(Peer, RequestId)> = self
+            .table
+            .lock()
+            .values()
+            .filter(|l| wanted(&l.filter))
+            .map(|l| (l.peer.clone(), l.subscription.clone()))
+            .collect();
+        targets
+            .into_iter()
+            .filter(|(peer, id)| peer.try_notify(method, with_subscription(params.clone(), id)))
+            .count()
+    }
+}
+
+/// Adds `_meta.io.modelcontextprotocol/subscriptionId` to notification params.
+pub(crate) fn with_subscription(mut params: Value, id: &RequestId) -> Value {
+    if let Value::Object(map) = &mut params {
+        map.insert(
+            "_meta".into(),
+            json!({ SUBSCRIPTION_ID_META_KEY: id.to_value() }),
+        );
+    }
+    params
+}
+
+/// The part of `requested` this server can deliver: list changes only for what it
+/// offers, resource updates only for URIs it resolves.
+pub(crate) fn accept(
+    requested: &SubscriptionFilter,
+    offers: (bool, bool, bool),
+    known_uri: impl Fn(&str) -> bool,
+) -> SubscriptionFilter {
+    let (tools, prompts, resources) = offers;
+    let on = |asked: Option<bool>, offered: bool| (asked == Some(true) && offered).then_some(true);
+    SubscriptionFilter {
+        tools_list_changed: on(requested.tools_list_changed, tools),
+        prompts_list_changed: on(requested.prompts_list_changed, prompts),
+        resources_list_changed: on(requested.resources_list_changed, resources),
+        resource_subscriptions: requested.resource_subscriptions.as_ref().map(|uris| {
+            uris.iter()
+                .filter(|u| resources && known_uri(u))
+                .cloned()
+                .collect()
+        }),
+        extra: serde_json::Map::new(),
+    }
+}
