@@ -570,15 +570,50 @@ async fn modern_only_deployments_refuse_get_and_delete_and_ignore_session_ids() 
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(header(&response, "mcp-session-id"), None);
     assert_eq!(json_body(response).await["result"]["z"], 3);
-    // initialize is just another request to the engine here, and opens no session.
+    // initialize does not exist in 2026-07-28: 404 and -32601, and no session.
+    bounded(async {
+        while h.ended.load(Ordering::SeqCst) < 1 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
     let response = post_with(
         &h.url,
         &initialize(82),
         &[("mcp-method".into(), "initialize".into())],
     )
     .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(header(&response, "mcp-session-id"), None);
+    let body = json_body(response).await;
+    assert_eq!(
+        (body["id"].clone(), body["error"]["code"].clone()),
+        (json!(82), json!(-32601))
+    );
     assert_eq!(h.handle.session_count(), 0);
+    assert_eq!(
+        h.ended.load(Ordering::SeqCst),
+        1,
+        "initialize never reached the engine"
+    );
+}
+
+#[tokio::test]
+async fn an_initialize_carrying_the_modern_meta_is_a_removed_method() {
+    let h = start(HttpServerConfig::default()).await;
+    let body = modern(
+        83,
+        "initialize",
+        json!({"protocolVersion": "2025-11-25", "capabilities": {}}),
+    );
+    let response = post_edited(&h.url, &body, |_| {}).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(header(&response, "mcp-session-id"), None);
+    assert_eq!(json_body(response).await["error"]["code"], -32601);
+    assert_eq!(h.handle.session_count(), 0);
+    // Without the modern _meta it opens a handshake-era session, as always.
+    let response = send(post(&h.url, None, &initialize(84), &[])).await;
+    assert!(header(&response, "mcp-session-id").is_some());
 }
 
 #[tokio::test]

@@ -3,15 +3,18 @@
 //! HTTP 400), and the HTTP status of an answer.
 //!
 //! ## Era of a POST
-//! `initialize` opens a handshake-era session, as does any POST carrying
-//! `Mcp-Session-Id`. A sessionless request is modern when its `params._meta` carries one of
+//! `initialize` opens a handshake-era session unless its `_meta` carries the per-request
+//! keys (a modern client's `initialize` gets 404 and -32601: the method does not exist in
+//! 2026-07-28). A POST carrying `Mcp-Session-Id` belongs to its session unless its
+//! `_meta` says otherwise. A sessionless request is modern when its `params._meta` carries one of
 //! the per-request keys (`io.modelcontextprotocol/protocolVersion`, `clientCapabilities`,
 //! `clientInfo`), when it is `server/discover`, or when its `MCP-Protocol-Version` names
 //! no handshake-era version. A modern-only deployment takes every POST as modern.
 //!
 //! ## Header checks, in order; the first failure answers
-//! 1. `params._meta` without `io.modelcontextprotocol/protocolVersion`: no header check;
-//!    the engine refuses the envelope (-32602, HTTP 400).
+//! 1. `params._meta` without `io.modelcontextprotocol/protocolVersion` or
+//!    `clientCapabilities`: no header check; the engine refuses the envelope (-32602,
+//!    HTTP 400).
 //! 2. `MCP-Protocol-Version` present once and equal to the `_meta` version.
 //! 3. `Mcp-Method` present once and equal to `method` (values are case-sensitive).
 //! 4. `Mcp-Name`, for methods with a name-shaped parameter
@@ -187,7 +190,11 @@ pub(crate) fn check_headers(
     params: Option<&Value>,
     tool_headers: Option<&[ParamHeader]>,
 ) -> Result<(), HeaderMismatch> {
-    let Some(body_version) = meta(params).and_then(|m| m.get(META_PROTOCOL_VERSION)) else {
+    // An incomplete envelope is the engine's to refuse (-32602), before any header.
+    let Some(body_version) = meta(params)
+        .filter(|m| m.contains_key(META_CLIENT_CAPABILITIES))
+        .and_then(|m| m.get(META_PROTOCOL_VERSION))
+    else {
         return Ok(());
     };
     let header = required(headers, MCP_PROTOCOL_VERSION)?;

@@ -1014,8 +1014,7 @@ fn is_modern_post(
     match shared.config.eras {
         EraPolicy::ModernOnly => true,
         EraPolicy::HandshakeOnly => false,
-        EraPolicy::Both if method == INITIALIZE => false,
-        EraPolicy::Both if has_session => modern::has_modern_meta(params),
+        EraPolicy::Both if method == INITIALIZE || has_session => modern::has_modern_meta(params),
         EraPolicy::Both => modern::is_modern(
             method,
             params,
@@ -1074,6 +1073,15 @@ async fn post_modern(
             mismatch.to_string(),
         );
         return rpc_error(StatusCode::BAD_REQUEST, error);
+    }
+    if request.method == INITIALIZE {
+        // 2026-07-28 has no handshake: the method does not exist in this era.
+        let error = ErrorResponse::new(
+            Some(request.id),
+            ErrorCode::METHOD_NOT_FOUND,
+            "method not found: initialize (2026-07-28 has no handshake; use server/discover)",
+        );
+        return rpc_error(StatusCode::NOT_FOUND, error);
     }
     if shared.draining.load(Ordering::SeqCst) {
         return refuse(StatusCode::SERVICE_UNAVAILABLE, "server is shutting down");
