@@ -20,6 +20,10 @@ use super::elicitation::{
 };
 use super::lifecycle::{InitializeRequestParams, InitializeResult};
 use super::logging::{LoggingMessageNotificationParams, SetLevelRequestParams};
+use super::modern::{
+    DiscoverResult, SubscriptionsAcknowledgedNotificationParams, SubscriptionsListenRequestParams,
+    SubscriptionsListenResult,
+};
 use super::notifications::{CancelledNotificationParams, ProgressNotificationParams};
 use super::prompts::{GetPromptRequestParams, GetPromptResult, ListPromptsResult};
 use super::resources::{
@@ -32,10 +36,6 @@ use super::sampling::{CreateMessageRequestParams, CreateMessageResult};
 use super::tasks::{
     CancelTaskRequestParams, CancelTaskResult, GetTaskPayloadRequestParams, GetTaskPayloadResult,
     GetTaskRequestParams, GetTaskResult, ListTasksResult, TaskStatusNotificationParams,
-};
-use super::modern::{
-    DiscoverResult, SubscriptionsAcknowledgedNotificationParams,
-    SubscriptionsListenRequestParams, SubscriptionsListenResult,
 };
 use super::tools::{CallToolRequestParams, CallToolResult, ListToolsResult};
 

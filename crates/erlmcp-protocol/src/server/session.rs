@@ -608,7 +608,9 @@ impl ServerSession {
             ClaimedHeaders::default(),
             scope.cancel,
         );
-        Dispatch::Spawn(Box::pin(async move { work.await.map_err(HandlerError::Rpc) }))
+        Dispatch::Spawn(Box::pin(
+            async move { work.await.map_err(HandlerError::Rpc) },
+        ))
     }
 
     fn dispatch(&self, request: Request, scope: RequestScope) -> Dispatch {

@@ -7,10 +7,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::schema::common::Implementation;
 use crate::schema::common::{Meta, ProgressToken};
 use crate::schema::lifecycle::ClientCapabilities;
 use crate::schema::logging::LoggingLevel;
-use crate::schema::common::Implementation;
 
 /// `_meta` key: the protocol version of this request (required on every request).
 pub const PROTOCOL_VERSION_META_KEY: &str = "io.modelcontextprotocol/protocolVersion";

@@ -85,9 +85,7 @@ impl Listeners {
         let wanted = |f: &SubscriptionFilter| match method {
             methods::NOTIFICATIONS_TOOLS_LIST_CHANGED => f.tools_list_changed == Some(true),
             methods::NOTIFICATIONS_PROMPTS_LIST_CHANGED => f.prompts_list_changed == Some(true),
-            methods::NOTIFICATIONS_RESOURCES_LIST_CHANGED => {
-                f.resources_list_changed == Some(true)
-            }
+            methods::NOTIFICATIONS_RESOURCES_LIST_CHANGED => f.resources_list_changed == Some(true),
             _ => false,
         };
         self.send(method, wanted, json!({}))
@@ -107,7 +105,12 @@ impl Listeners {
         )
     }
 
-    fn send(&self, method: &str, wanted: impl Fn(&SubscriptionFilter) -> bool, params: Value) -> usize {
+    fn send(
+        &self,
+        method: &str,
+        wanted: impl Fn(&SubscriptionFilter) -> bool,
+        params: Value,
+    ) -> usize {
         let targets: Vec<(Peer, RequestId)> = self
             .table
             .lock()

@@ -35,8 +35,9 @@
 //!    shared routing of tools, resources, prompts and completion, with the request's
 //!    own capabilities, log level and input answers ([`input_required`]);
 //! 5. the result gets `resultType`, `serverInfo` and caching hints ([`results`]); a
-//!    handler that asked for input nobody answered yet gets an input-required result;
-//!    one that failed for want of a capability the request did not declare, -32021.
+//!    handler that asked for a capability the request did not declare gets -32021, one
+//!    that asked for input nobody answered yet an input-required result — whatever the
+//!    handler made of the refused ask.
 //!
 //! Modules: [`meta`], [`discover`], [`input_required`], [`listen`], [`results`].
 
@@ -136,12 +137,15 @@ impl Server {
             CancellationToken::new(),
         );
         async move {
-            AssertUnwindSafe(work).catch_unwind().await.unwrap_or_else(|_| {
-                Err(ErrorObject::new(
-                    ErrorCode::INTERNAL_ERROR,
-                    "handler panicked",
-                ))
-            })
+            AssertUnwindSafe(work)
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| {
+                    Err(ErrorObject::new(
+                        ErrorCode::INTERNAL_ERROR,
+                        "handler panicked",
+                    ))
+                })
         }
     }
 
@@ -234,14 +238,17 @@ pub(crate) async fn handle(
                 Dispatch::Reply(outcome) => outcome,
                 Dispatch::Spawn(handler) => handler.await.map_err(|e| e.to_error_object()),
             };
+            // What the handler asked for decides, whatever it made of the refusal (a
+            // handler may turn a failed ask into an `isError` result).
+            if let Some(missing) = scope.missing_capability() {
+                return Err(missing);
+            }
             if let Some(pending) = scope.input_required(&core.state_key) {
                 return Ok(results::stamp(&method, pending, &core.info, &core.cache));
             }
             match outcome {
                 Ok(value) => Ok(results::stamp(&method, value, &core.info, &core.cache)),
-                Err(error) => Err(scope
-                    .missing_capability()
-                    .unwrap_or_else(|| results::modern_error(error))),
+                Err(error) => Err(results::modern_error(error)),
             }
         }
     }
