@@ -274,9 +274,9 @@ async fn listen(
     peer.notify(methods::NOTIFICATIONS_SUBSCRIPTIONS_ACKNOWLEDGED, ack)
         .await
         .map_err(|e| ErrorObject::new(ErrorCode::INTERNAL_ERROR, e.to_string()))?;
-    let _guard = core
-        .listeners
-        .register(request.id.clone(), accepted, peer.clone());
+    let _guard =
+        core.listeners
+            .register(request.id.clone(), accepted, peer.clone(), cancel.clone());
     cancel.cancelled().await;
     let result = json!({
         "_meta": { erlmcp_codec::schema::modern::SUBSCRIPTION_ID_META_KEY: request.id.to_value() },
