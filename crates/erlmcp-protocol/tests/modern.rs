@@ -695,3 +695,168 @@ async fn handle_modern_streams_notifications_and_survives_a_panicking_handler() 
     drop(output);
     assert!(notes.next().await.is_none(), "stream ends with its output");
 }
+
+fn with_support(mut tool: Tool, support: erlmcp_codec::schema::TaskSupport) -> Tool {
+    tool.execution = Some(erlmcp_codec::schema::ToolExecution {
+        task_support: Some(support),
+        extra: serde_json::Map::new(),
+    });
+    tool
+}
+
+/// The tasks extension (2026-07-28 form): the server answers with a task handle when
+/// the tool supports it and the request declares the extension; `tasks/get` inlines the
+/// result; `tasks/cancel` stops a running task; missing extension → -32021; unknown
+/// task → -32602.
+#[tokio::test]
+async fn tasks_extension_creates_polls_and_cancels() {
+    use erlmcp_codec::schema::TaskSupport;
+    let server = Server::builder("tasks-2026", "1")
+        .tool(
+            with_support(Tool::new("quick", object_schema(json!({}), &[])), TaskSupport::Optional),
+            |_a: JsonObject, _c| async move { Ok(CallToolResult::text("quick done")) },
+        )
+        .tool(
+            with_support(Tool::new("oops", object_schema(json!({}), &[])), TaskSupport::Optional),
+            |_a: JsonObject, _c| async move { Ok(CallToolResult::error_text("tool-level failure")) },
+        )
+        .tool(
+            with_support(Tool::new("forever", object_schema(json!({}), &[])), TaskSupport::Required),
+            |_a: JsonObject, _c| async move {
+                std::future::pending::<()>().await;
+                Ok(CallToolResult::text("never"))
+            },
+        )
+        .build()
+        .unwrap();
+    let mut peer = RawPeer::start(&server);
+    let ext = json!({"extensions": {"io.modelcontextprotocol/tasks": {}}});
+    let (d, _) = peer
+        .request(json!(0), "server/discover", json!({"_meta": meta()}))
+        .await;
+    assert_eq!(
+        d["result"]["capabilities"]["extensions"],
+        json!({"io.modelcontextprotocol/tasks": {}})
+    );
+    validate_2026("DiscoverResultResponse", &d);
+
+    // Without the extension: optional runs inline, required is -32021 naming the extension.
+    let (a, _) = peer
+        .request(
+            json!(1),
+            "tools/call",
+            json!({"_meta": meta(), "name": "quick"}),
+        )
+        .await;
+    assert_eq!(a["result"]["resultType"], "complete");
+    let (a, _) = peer
+        .request(
+            json!(2),
+            "tools/call",
+            json!({"_meta": meta(), "name": "forever"}),
+        )
+        .await;
+    assert_eq!(code(&a), -32021, "{a}");
+    assert_eq!(
+        a["error"]["data"]["requiredCapabilities"]["extensions"],
+        json!({"io.modelcontextprotocol/tasks": {}})
+    );
+    let (a, _) = peer
+        .request(
+            json!(3),
+            "tasks/get",
+            json!({"_meta": meta(), "taskId": "x"}),
+        )
+        .await;
+    assert_eq!(code(&a), -32021, "{a}");
+
+    // With it: a task handle, then the result inlined by tasks/get.
+    let with_ext = meta_with(ext.clone(), None);
+    let (a, _) = peer
+        .request(
+            json!(4),
+            "tools/call",
+            json!({"_meta": with_ext, "name": "quick"}),
+        )
+        .await;
+    let created = &a["result"];
+    assert_eq!(created["resultType"], "task", "{a}");
+    assert_eq!(created["status"], "working");
+    assert!(
+        created["ttlMs"].is_u64() && created["pollIntervalMs"].is_u64(),
+        "{created}"
+    );
+    let id = created["taskId"].as_str().unwrap().to_owned();
+    let poll = |n: i64, id: &str| json!({"jsonrpc": "2.0", "id": n, "method": "tasks/get", "params": {"_meta": meta_with(json!({"extensions": {"io.modelcontextprotocol/tasks": {}}}), None), "taskId": id}});
+    let mut done = Value::Null;
+    for n in 0..100 {
+        peer.send(poll(100 + n, &id)).await;
+        let got = peer.recv().await;
+        if got["result"]["status"] == "completed" {
+            done = got;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(done["result"]["resultType"], "complete", "{done}");
+    assert_eq!(done["result"]["result"]["content"][0]["text"], "quick done");
+
+    // A tool-level error is `completed` with isError, not `failed`.
+    let (a, _) = peer
+        .request(
+            json!(5),
+            "tools/call",
+            json!({"_meta": meta_with(ext.clone(), None), "name": "oops"}),
+        )
+        .await;
+    let oops = a["result"]["taskId"].as_str().unwrap().to_owned();
+    let mut seen = Value::Null;
+    for n in 0..100 {
+        peer.send(poll(300 + n, &oops)).await;
+        let got = peer.recv().await;
+        if got["result"]["status"] != "working" {
+            seen = got;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(seen["result"]["status"], "completed", "{seen}");
+    assert_eq!(seen["result"]["result"]["isError"], true);
+
+    // Cancel a running task.
+    let (a, _) = peer
+        .request(
+            json!(6),
+            "tools/call",
+            json!({"_meta": meta_with(ext.clone(), None), "name": "forever"}),
+        )
+        .await;
+    let forever = a["result"]["taskId"].as_str().unwrap().to_owned();
+    let (a, _) = peer
+        .request(
+            json!(7),
+            "tasks/cancel",
+            json!({"_meta": meta_with(ext.clone(), None), "taskId": forever}),
+        )
+        .await;
+    assert_eq!(a["result"]["resultType"], "complete", "{a}");
+    peer.send(poll(8, &forever)).await;
+    let got = peer.recv().await;
+    assert_eq!(got["result"]["status"], "cancelled", "{got}");
+    let (a, _) = peer
+        .request(
+            json!(9),
+            "tasks/update",
+            json!({"_meta": meta_with(ext.clone(), None), "taskId": forever, "inputResponses": {}}),
+        )
+        .await;
+    assert_eq!(a["result"]["resultType"], "complete", "{a}");
+    let (a, _) = peer
+        .request(
+            json!(10),
+            "tasks/get",
+            json!({"_meta": meta_with(ext, None), "taskId": "no-such-task"}),
+        )
+        .await;
+    assert_eq!(code(&a), -32602, "{a}");
+}

@@ -47,6 +47,9 @@ pub const SUBSCRIPTIONS_LISTEN: &str = "subscriptions/listen";
 pub const NOTIFICATIONS_SUBSCRIPTIONS_ACKNOWLEDGED: &str =
     "notifications/subscriptions/acknowledged";
 
+/// `tasks/update` (client → server, the 2026-07-28 tasks extension).
+pub const TASKS_UPDATE: &str = "tasks/update";
+
 /// Client requests of 2026-07-28 (the schema's `ClientRequest` union).
 pub const MODERN_CLIENT_REQUESTS: &[&str] = &[
     SERVER_DISCOVER,
