@@ -1180,8 +1180,14 @@ fn every_2026_07_28_definition_round_trips_and_validates() {
         .map(|(name, _)| name)
         .filter(|name| {
             // Abstract bases handled like their 2025-11-25 counterparts.
-            !["Request", "Notification", "ResourceContents", "ClientResult", "ServerResult"]
-                .contains(&name.as_str())
+            ![
+                "Request",
+                "Notification",
+                "ResourceContents",
+                "ClientResult",
+                "ServerResult",
+            ]
+            .contains(&name.as_str())
         })
         .collect();
     assert!(

@@ -41,6 +41,10 @@ pub enum RequestError {
     /// input-required result and the handler runs again when the client retries.
     #[error("input required from the client; the request will be retried with it")]
     InputRequired,
+    /// The method does not exist in the era this client speaks (e.g.
+    /// `resources/subscribe` in the stateless era).
+    #[error("`{0}` does not exist in the protocol era of this session")]
+    NotInEra(&'static str),
 }
 
 impl RequestError {

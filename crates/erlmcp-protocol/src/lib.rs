@@ -27,15 +27,15 @@ pub mod peer;
 pub mod server;
 mod session;
 
-pub use client::{Client, ClientBuilder};
+pub use client::{Client, ClientBuilder, ClientMode};
 pub use config::SessionConfig;
 pub use error::{HandlerError, RequestError, SessionError};
 pub use lifecycle::Phase;
 pub use peer::{Peer, ProgressCallback, RequestOptions};
-pub use server::tasks::TaskLimits;
 pub use server::modern::{
     CachePolicy, ClaimedHeaders, MetaError, ModernOutput, NotificationStream, StateError,
 };
+pub use server::tasks::TaskLimits;
 pub use server::{
     BuildError, Introspection, RequestContext, Server, ServerBuilder, SessionSnapshot, SessionState,
 };

@@ -18,8 +18,8 @@ pub use erlmcp_transport as transport;
 
 pub use erlmcp_codec::schema;
 pub use erlmcp_protocol::{
-    Client, ClientBuilder, HandlerError, RequestContext, RequestError, RequestOptions, Server,
-    ServerBuilder, SessionConfig, SessionError,
+    Client, ClientBuilder, ClientMode, HandlerError, RequestContext, RequestError, RequestOptions,
+    Server, ServerBuilder, SessionConfig, SessionError,
 };
 
 /// The names most programs need.

@@ -3,8 +3,10 @@
 //!
 //! `tests/interop/python_client.py` does the driving and checking; it ends with a JSON
 //! summary on stdout. Both of the SDK's connect modes are covered: `legacy` (the
-//! `initialize` handshake) and `auto` (the SDK default, which probes `server/discover`
-//! first and falls back to `initialize` when erlmcp rejects the probe with -32601).
+//! `initialize` handshake, 2025-11-25) and `auto` (the SDK default, which probes
+//! `server/discover` first: erlmcp answers it, so the SDK lands on the stateless era,
+//! 2026-07-28, and calls tools, reads resources, gets prompts, listens for updates and
+//! answers sampling/elicitation/roots as input-required rounds).
 //!
 //! The interpreter is `$ERLMCP_PYTHON` (set by `cargo xtask regression`), else
 //! `<workspace>/target/pyenv/bin/python`. A missing interpreter or SDK fails the test:
@@ -29,7 +31,6 @@ const REQUIRED_CHECKS: &[&str] = &[
     "connect",
     "handshake.protocol_version",
     "handshake.server_info",
-    "handshake.via_initialize",
     "handshake.capabilities",
     "handshake.instructions",
     "tools.list",
@@ -233,8 +234,20 @@ fn interop(mode: &str) {
         ))
     );
     let passed: Vec<&str> = checks.iter().filter_map(|c| c["name"].as_str()).collect();
+    let era_checks: &[&str] = match mode {
+        "legacy" => &[
+            "handshake.via_initialize",
+            "handshake.no_discover_probe",
+            "ping",
+        ],
+        _ => &[
+            "handshake.via_discover",
+            "handshake.discover_probe_answered",
+        ],
+    };
     let missing: Vec<&&str> = REQUIRED_CHECKS
         .iter()
+        .chain(era_checks)
         .filter(|name| !passed.contains(name))
         .collect();
     assert!(
@@ -267,7 +280,7 @@ fn python_sdk_legacy_mode_drives_demo_server() {
 }
 
 /// `Client(mode="auto")`, the SDK default: it probes `server/discover` first, erlmcp
-/// answers -32601 before initialization, and the SDK falls back to `initialize`.
+/// answers it, and the SDK speaks 2026-07-28 (per-request `_meta`, no handshake).
 #[test]
 fn python_sdk_auto_mode_drives_demo_server() {
     interop("auto");

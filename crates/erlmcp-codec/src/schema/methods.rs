@@ -20,6 +20,10 @@ use super::elicitation::{
 };
 use super::lifecycle::{InitializeRequestParams, InitializeResult};
 use super::logging::{LoggingMessageNotificationParams, SetLevelRequestParams};
+use super::modern::{
+    DiscoverResult, SubscriptionsAcknowledgedNotificationParams, SubscriptionsListenRequestParams,
+    SubscriptionsListenResult,
+};
 use super::notifications::{CancelledNotificationParams, ProgressNotificationParams};
 use super::prompts::{GetPromptRequestParams, GetPromptResult, ListPromptsResult};
 use super::resources::{
@@ -33,10 +37,6 @@ use super::tasks::{
     CancelTaskRequestParams, CancelTaskResult, GetTaskPayloadRequestParams, GetTaskPayloadResult,
     GetTaskRequestParams, GetTaskResult, ListTasksResult, TaskStatusNotificationParams,
 };
-use super::modern::{
-    DiscoverResult, SubscriptionsAcknowledgedNotificationParams,
-    SubscriptionsListenRequestParams, SubscriptionsListenResult,
-};
 use super::tools::{CallToolRequestParams, CallToolResult, ListToolsResult};
 
 /// `server/discover` (client → server, 2026-07-28).
@@ -46,6 +46,9 @@ pub const SUBSCRIPTIONS_LISTEN: &str = "subscriptions/listen";
 /// `notifications/subscriptions/acknowledged` (server → client, 2026-07-28).
 pub const NOTIFICATIONS_SUBSCRIPTIONS_ACKNOWLEDGED: &str =
     "notifications/subscriptions/acknowledged";
+
+/// `tasks/update` (client → server, the 2026-07-28 tasks extension).
+pub const TASKS_UPDATE: &str = "tasks/update";
 
 /// Client requests of 2026-07-28 (the schema's `ClientRequest` union).
 pub const MODERN_CLIENT_REQUESTS: &[&str] = &[

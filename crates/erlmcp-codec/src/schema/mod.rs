@@ -76,12 +76,12 @@ pub use lifecycle::{
 pub use logging::{LoggingLevel, LoggingMessageNotificationParams, SetLevelRequestParams};
 pub use methods::{
     CallTool, CancelTask, Cancelled, Complete, CreateMessage, Discover, Elicit,
-    ElicitationComplete, SubscriptionsAcknowledged, SubscriptionsListen,
-    GetPrompt, GetTask, GetTaskPayload, Initialize, Initialized, ListPrompts,
+    ElicitationComplete, GetPrompt, GetTask, GetTaskPayload, Initialize, Initialized, ListPrompts,
     ListResourceTemplates, ListResources, ListRoots, ListTasks, ListTools, LoggingMessage,
     McpNotification, McpRequest, Ping, Progress, PromptListChanged, ReadResource,
-    ResourceListChanged, ResourceUpdated, RootsListChanged, SetLevel, Subscribe, TaskStatusChanged,
-    ToolListChanged, Unsubscribe,
+    ResourceListChanged, ResourceUpdated, RootsListChanged, SetLevel, Subscribe,
+    SubscriptionsAcknowledged, SubscriptionsListen, TaskStatusChanged, ToolListChanged,
+    Unsubscribe,
 };
 pub use modern::{
     CacheHints, CacheScope, DiscoverResult, InputRequest, InputRequests, InputRequiredResult,
@@ -117,6 +117,5 @@ pub use tools::{
 };
 pub use versions::{
     Feature, LATEST_HANDSHAKE, LATEST_MODERN, ProtocolVersion, SUPPORTED_HANDSHAKE,
-    SUPPORTED_MODERN, UnknownProtocolVersion,
-    feature_available,
+    SUPPORTED_MODERN, UnknownProtocolVersion, feature_available,
 };

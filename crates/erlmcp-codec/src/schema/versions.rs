@@ -319,7 +319,10 @@ mod tests {
         assert!(feature_available(V2025_11_25, Feature::Handshake));
         assert!(!feature_available(V2026_07_28, Feature::Handshake));
         assert!(!feature_available(V2025_11_25, Feature::StatelessRequests));
-        assert!(feature_available(V2026_07_28, Feature::InputRequiredResults));
+        assert!(feature_available(
+            V2026_07_28,
+            Feature::InputRequiredResults
+        ));
         assert!(SUPPORTED_MODERN.iter().all(|v| !v.is_handshake_era()));
         assert!(SUPPORTED_HANDSHAKE.iter().all(|v| v.is_handshake_era()));
     }

@@ -1,12 +1,19 @@
-//! The client engine: connects over any transport, performs the `initialize` handshake,
-//! offers a typed call for every server method, and answers the server's requests
-//! (`sampling/createMessage`, `elicitation/create`, `roots/list`, `ping`) with the
+//! The client engine: connects over any transport, performs the `initialize` handshake
+//! or — with [`ClientMode::Modern`] / [`ClientMode::Auto`] — discovers a stateless
+//! (2026-07-28) server, offers a typed call for every server method, and answers the
+//! server's requests (`sampling/createMessage`, `elicitation/create`, `roots/list`,
+//! `ping`; in the stateless era: the input requests of input-required results) with the
 //! handlers it was built with. Only handlers that were given become capabilities.
+
+mod modern;
+
+pub use modern::{ClientMode, MAX_INPUT_ROUNDS};
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use erlmcp_codec::schema::modern::DiscoverResult;
 use erlmcp_codec::schema::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, CompleteRequestParams,
     CompleteResult, CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams,
@@ -55,7 +62,11 @@ pub struct ClientBuilder {
     elicitation: Option<ElicitFn>,
     roots: Option<Arc<RwLock<Vec<Root>>>>,
     on_notification: Option<NotificationFn>,
+    mode: ClientMode,
 }
+
+/// Longest the `server/discover` probe of [`ClientMode::Auto`] waits (as the MCP SDKs).
+const DISCOVER_PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl ClientBuilder {
     /// A client identifying itself as `name`/`version`.
@@ -68,7 +79,14 @@ impl ClientBuilder {
             elicitation: None,
             roots: None,
             on_notification: None,
+            mode: ClientMode::Legacy,
         }
+    }
+
+    /// How to pick the protocol era (default [`ClientMode::Legacy`]).
+    pub fn mode(mut self, mode: ClientMode) -> Self {
+        self.mode = mode;
+        self
     }
 
     /// Session limits; `request_timeout` is the default per-request timeout.
@@ -134,9 +152,20 @@ impl ClientBuilder {
         serde_json::from_value(caps).unwrap_or_default()
     }
 
-    /// Connects over `transport`: runs the session and performs the handshake.
+    /// The capabilities as 2026-07-28 spells them (`roots` has no `listChanged`).
+    fn modern_capabilities(&self) -> ClientCapabilities {
+        let mut caps = self.capabilities();
+        if caps.roots.is_some() {
+            caps.roots = serde_json::from_value(json!({})).ok();
+        }
+        caps
+    }
+
+    /// Connects over `transport`: runs the session and performs the handshake, or (in
+    /// the modern and auto modes) the `server/discover` probe.
     pub async fn connect<T: Transport>(self, transport: T) -> Result<Client, SessionError> {
         let capabilities = self.capabilities();
+        let modern_capabilities = self.modern_capabilities();
         let queues = erlmcp_flow::OutboundQueue::new(&self.config.flow.queue)
             .map_err(SessionError::InvalidConfig)?;
         let (peer, outbound) = new_peer(&queues, 0, &self.config);
@@ -150,13 +179,78 @@ impl ClientBuilder {
         let stats = Arc::new(SessionStats::default());
         let task = tokio::spawn(run_session(
             transport,
-            role,
+            role.clone(),
             peer.clone(),
             outbound,
             self.config.clone(),
             stats,
             shutdown.clone(),
         ));
+        if self.mode != ClientMode::Legacy {
+            let version = erlmcp_codec::schema::LATEST_MODERN;
+            let meta = modern::request_meta(version, &modern_capabilities, &self.info, None);
+            let timeout = self.config.init_timeout.min(DISCOVER_PROBE_TIMEOUT);
+            let probe = peer
+                .request_value(
+                    methods::SERVER_DISCOVER,
+                    json!({ "_meta": meta }),
+                    RequestOptions::with_timeout(timeout),
+                )
+                .await;
+            let discovered = probe.and_then(|value| {
+                let result: DiscoverResult =
+                    serde_json::from_value(value).map_err(RequestError::InvalidResult)?;
+                if result
+                    .supported_versions
+                    .iter()
+                    .any(|v| v == version.as_str())
+                {
+                    Ok(result)
+                } else {
+                    Err(RequestError::Rpc(ErrorObject::new(
+                        erlmcp_codec::ErrorCode::UNSUPPORTED_PROTOCOL_VERSION,
+                        "the server does not list 2026-07-28 in supportedVersions",
+                    )))
+                }
+            });
+            match discovered {
+                Ok(discover) => {
+                    let server_info = discover
+                        .meta
+                        .as_ref()
+                        .and_then(|m| m.get(erlmcp_codec::schema::modern::SERVER_INFO_META_KEY))
+                        .and_then(|v| serde_json::from_value(v.clone()).ok())
+                        .unwrap_or_else(|| Implementation::new("", ""));
+                    let mut init =
+                        InitializeResult::new(version, discover.capabilities.clone(), server_info);
+                    init.instructions = discover.instructions.clone();
+                    return Ok(Client {
+                        peer,
+                        init,
+                        version,
+                        roots: self.roots,
+                        shutdown,
+                        task: Some(task),
+                        default_timeout: self.config.request_timeout,
+                        role,
+                        modern: Some(modern::ModernState {
+                            version,
+                            capabilities: modern_capabilities,
+                            info: self.info,
+                            log_level: parking_lot::Mutex::new(None),
+                            discover,
+                        }),
+                    });
+                }
+                Err(err) if self.mode == ClientMode::Modern => {
+                    shutdown.cancel();
+                    return Err(SessionError::Initialize(err));
+                }
+                Err(err) => {
+                    tracing::debug!(error = %err, "server/discover probe failed; falling back to initialize");
+                }
+            }
+        }
         let params = InitializeRequestParams::new(self.protocol_version, capabilities, self.info);
         let init: Result<InitializeResult, RequestError> = peer
             .request(
@@ -199,6 +293,8 @@ impl ClientBuilder {
             shutdown,
             task: Some(task),
             default_timeout: self.config.request_timeout,
+            role,
+            modern: None,
         })
     }
 }
@@ -281,6 +377,9 @@ pub struct Client {
     shutdown: CancellationToken,
     task: Option<JoinHandle<Result<(), SessionError>>>,
     default_timeout: Duration,
+    role: Arc<ClientRole>,
+    /// Set when the client speaks the stateless era.
+    modern: Option<modern::ModernState>,
 }
 
 impl std::fmt::Debug for Client {
@@ -304,9 +403,77 @@ impl Client {
         ClientBuilder::new(name, version)
     }
 
-    /// The server's `initialize` result (server info, capabilities, instructions).
+    /// The server's `initialize` result (server info, capabilities, instructions). In
+    /// the stateless era it is made from the `server/discover` result.
     pub fn server(&self) -> &InitializeResult {
         &self.init
+    }
+
+    /// The `server/discover` result, when the client speaks the stateless era.
+    pub fn discover_result(&self) -> Option<&DiscoverResult> {
+        self.modern.as_ref().map(|m| &m.discover)
+    }
+
+    /// True when the client speaks the stateless era (2026-07-28).
+    pub fn is_stateless(&self) -> bool {
+        self.modern.is_some()
+    }
+
+    /// Sends `method` in the client's era and returns the raw result. In the stateless
+    /// era the request carries the client's `_meta`, and input-required results are
+    /// answered with the client's handlers and retried (at most [`MAX_INPUT_ROUNDS`]).
+    pub async fn call_value<P: Serialize>(
+        &self,
+        method: &str,
+        params: P,
+        options: RequestOptions,
+    ) -> Result<Value, RequestError> {
+        let Some(state) = &self.modern else {
+            return self.peer.request_value(method, params, options).await;
+        };
+        let params = serde_json::to_value(params).map_err(RequestError::InvalidParams)?;
+        let meta = modern::request_meta(
+            state.version,
+            &state.capabilities,
+            &state.info,
+            *state.log_level.lock(),
+        );
+        let original = modern::stamp(params, &meta);
+        let mut params = original.clone();
+        for _ in 0..MAX_INPUT_ROUNDS {
+            let result = self
+                .peer
+                .request_value(method, params, options.clone())
+                .await?;
+            if !modern::is_input_required(&result) {
+                return Ok(result);
+            }
+            let (responses, state) = modern::answer(&self.role, result).await?;
+            params = modern::retry_params(&original, responses, state);
+        }
+        Err(RequestError::Rpc(ErrorObject::new(
+            erlmcp_codec::ErrorCode::INTERNAL_ERROR,
+            format!("the server still required input after {MAX_INPUT_ROUNDS} rounds"),
+        )))
+    }
+
+    /// Like [`Client::call_value`], deserialised as `R`.
+    async fn call<P: Serialize, R: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: P,
+        options: RequestOptions,
+    ) -> Result<R, RequestError> {
+        let value = self.call_value(method, params, options).await?;
+        serde_json::from_value(value).map_err(RequestError::InvalidResult)
+    }
+
+    /// The stateless era has no such method.
+    fn not_in_era(&self, method: &'static str) -> Result<(), RequestError> {
+        match self.modern {
+            Some(_) => Err(RequestError::NotInEra(method)),
+            None => Ok(()),
+        }
     }
 
     /// The negotiated protocol version.
@@ -326,15 +493,21 @@ impl Client {
         params: P,
         options: RequestOptions,
     ) -> Result<R, RequestError> {
-        self.peer.request(method, params, options).await
+        self.call(method, params, options).await
     }
 
     fn opts(&self) -> RequestOptions {
         RequestOptions::with_timeout(self.default_timeout)
     }
 
-    /// `ping`.
+    /// `ping` (in the stateless era, which has no `ping`: a `server/discover`).
     pub async fn ping(&self) -> Result<(), RequestError> {
+        if self.modern.is_some() {
+            let _: Value = self
+                .call_value(methods::SERVER_DISCOVER, json!({}), self.opts())
+                .await?;
+            return Ok(());
+        }
         let _: Value = self
             .peer
             .request(methods::PING, json!({}), self.opts())
@@ -347,8 +520,7 @@ impl Client {
         &self,
         cursor: Option<String>,
     ) -> Result<ListToolsResult, RequestError> {
-        self.peer
-            .request(methods::TOOLS_LIST, cursor_params(cursor), self.opts())
+        self.call(methods::TOOLS_LIST, cursor_params(cursor), self.opts())
             .await
     }
 
@@ -393,9 +565,7 @@ impl Client {
             }
         };
         let params = CallToolRequestParams::new(name, arguments);
-        self.peer
-            .request(methods::TOOLS_CALL, params, options)
-            .await
+        self.call(methods::TOOLS_CALL, params, options).await
     }
 
     /// One page of `resources/list`.
@@ -403,8 +573,7 @@ impl Client {
         &self,
         cursor: Option<String>,
     ) -> Result<ListResourcesResult, RequestError> {
-        self.peer
-            .request(methods::RESOURCES_LIST, cursor_params(cursor), self.opts())
+        self.call(methods::RESOURCES_LIST, cursor_params(cursor), self.opts())
             .await
     }
 
@@ -428,8 +597,7 @@ impl Client {
         let mut cursor = None;
         loop {
             let page: ListResourceTemplatesResult = self
-                .peer
-                .request(
+                .call(
                     methods::RESOURCES_TEMPLATES_LIST,
                     cursor_params(cursor),
                     self.opts(),
@@ -445,17 +613,18 @@ impl Client {
 
     /// `resources/read`.
     pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult, RequestError> {
-        self.peer
-            .request(
-                methods::RESOURCES_READ,
-                ReadResourceRequestParams::new(uri),
-                self.opts(),
-            )
-            .await
+        self.call(
+            methods::RESOURCES_READ,
+            ReadResourceRequestParams::new(uri),
+            self.opts(),
+        )
+        .await
     }
 
-    /// `resources/subscribe`.
+    /// `resources/subscribe` (handshake era only; the stateless era uses
+    /// `subscriptions/listen`).
     pub async fn subscribe(&self, uri: &str) -> Result<(), RequestError> {
+        self.not_in_era(methods::RESOURCES_SUBSCRIBE)?;
         let _: Value = self
             .peer
             .request(
@@ -467,8 +636,9 @@ impl Client {
         Ok(())
     }
 
-    /// `resources/unsubscribe`.
+    /// `resources/unsubscribe` (handshake era only).
     pub async fn unsubscribe(&self, uri: &str) -> Result<(), RequestError> {
+        self.not_in_era(methods::RESOURCES_UNSUBSCRIBE)?;
         let _: Value = self
             .peer
             .request(
@@ -486,8 +656,7 @@ impl Client {
         let mut cursor = None;
         loop {
             let page: ListPromptsResult = self
-                .peer
-                .request(methods::PROMPTS_LIST, cursor_params(cursor), self.opts())
+                .call(methods::PROMPTS_LIST, cursor_params(cursor), self.opts())
                 .await?;
             all.extend(page.prompts);
             match page.next_cursor {
@@ -507,13 +676,12 @@ impl Client {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
             .collect();
-        self.peer
-            .request(
-                methods::PROMPTS_GET,
-                json!({"name": name, "arguments": arguments}),
-                self.opts(),
-            )
-            .await
+        self.call(
+            methods::PROMPTS_GET,
+            json!({"name": name, "arguments": arguments}),
+            self.opts(),
+        )
+        .await
     }
 
     /// `completion/complete`.
@@ -521,13 +689,17 @@ impl Client {
         &self,
         params: CompleteRequestParams,
     ) -> Result<CompleteResult, RequestError> {
-        self.peer
-            .request(methods::COMPLETION_COMPLETE, params, self.opts())
+        self.call(methods::COMPLETION_COMPLETE, params, self.opts())
             .await
     }
 
-    /// `logging/setLevel`.
+    /// `logging/setLevel`; in the stateless era the level is sent with every later
+    /// request instead (`io.modelcontextprotocol/logLevel`).
     pub async fn set_logging_level(&self, level: LoggingLevel) -> Result<(), RequestError> {
+        if let Some(state) = &self.modern {
+            *state.log_level.lock() = Some(level);
+            return Ok(());
+        }
         let _: Value = self
             .peer
             .request(
@@ -545,6 +717,10 @@ impl Client {
             return Err(RequestError::CapabilityMissing("roots"));
         };
         *current.write() = roots;
+        if self.modern.is_some() {
+            // Stateless: the server asks for roots when it needs them.
+            return Ok(());
+        }
         self.peer
             .notify(methods::NOTIFICATIONS_ROOTS_LIST_CHANGED, json!({}))
             .await

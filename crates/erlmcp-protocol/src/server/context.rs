@@ -137,7 +137,10 @@ impl RequestContext {
         if let Some(logger) = logger {
             params["logger"] = json!(logger);
         }
-        let _ = self.peer.notify(methods::NOTIFICATIONS_MESSAGE, params).await;
+        let _ = self
+            .peer
+            .notify(methods::NOTIFICATIONS_MESSAGE, params)
+            .await;
     }
 
     /// Asks the client's LLM for a completion (`sampling/createMessage`).

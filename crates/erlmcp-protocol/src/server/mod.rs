@@ -88,6 +88,9 @@ pub(crate) struct ServerCore {
     pub(crate) listeners: Arc<modern::listen::Listeners>,
     /// Caching hints on stateless results.
     pub(crate) cache: modern::CachePolicy,
+    /// Tasks of the stateless era's tasks extension (server-wide: any connection may
+    /// poll them); same TTL machinery as the per-session handshake-era stores.
+    pub(crate) modern_tasks: Arc<tasks::TaskStore>,
     /// The memory budget shared by every session's queue; above it new requests get
     /// -32010 until the pressure clears.
     pub(crate) budget: MemoryBudget,
@@ -681,6 +684,10 @@ impl ServerBuilder {
                 problems: self.errors,
             });
         }
+        // Stateless tasks tell nobody of status changes (2026 clients poll `tasks/get`):
+        // their peer's queue has no reader.
+        let (task_peer, _no_reader) = crate::session::new_peer(&queues, 0, &self.config);
+        let modern_tasks = Arc::new(tasks::TaskStore::new(0, self.config.tasks, task_peer));
         Ok(Server {
             core: Arc::new(ServerCore {
                 info: self.info,
@@ -702,6 +709,7 @@ impl ServerBuilder {
                 state_key: modern::input_required::StateKey::random(self.state_max_age),
                 listeners: Arc::default(),
                 cache: self.cache,
+                modern_tasks,
             }),
         })
     }

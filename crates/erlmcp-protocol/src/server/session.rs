@@ -189,7 +189,7 @@ fn reply<T: Serialize>(result: Result<T, HandlerError>) -> Dispatch {
 }
 
 impl ServerSession {
-    fn context(&self, scope: &RequestScope, params: Option<&Value>) -> RequestContext {
+    pub(crate) fn context(&self, scope: &RequestScope, params: Option<&Value>) -> RequestContext {
         let progress_token = params
             .and_then(|p| p.get("_meta"))
             .and_then(|m| m.get("progressToken"))
@@ -484,7 +484,7 @@ impl ServerSession {
 
 /// Runs a tool: validates arguments (failures are `isError` results), calls the handler,
 /// and checks `structuredContent` against the output schema.
-async fn run_tool(
+pub(crate) async fn run_tool(
     tool: Arc<tools::RegisteredTool>,
     arguments: serde_json::Map<String, Value>,
     ctx: RequestContext,
@@ -608,7 +608,9 @@ impl ServerSession {
             ClaimedHeaders::default(),
             scope.cancel,
         );
-        Dispatch::Spawn(Box::pin(async move { work.await.map_err(HandlerError::Rpc) }))
+        Dispatch::Spawn(Box::pin(
+            async move { work.await.map_err(HandlerError::Rpc) },
+        ))
     }
 
     fn dispatch(&self, request: Request, scope: RequestScope) -> Dispatch {

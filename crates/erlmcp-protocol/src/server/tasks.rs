@@ -254,6 +254,18 @@ impl TaskStore {
             .ok_or_else(|| unknown_task(task_id))
     }
 
+    /// A task with its outcome, once it has one (the 2026 `tasks/get` inlines it).
+    pub(crate) fn snapshot(
+        &self,
+        task_id: &str,
+    ) -> Result<(Task, Option<Result<Value, ErrorObject>>), HandlerError> {
+        self.tasks
+            .lock()
+            .get(task_id)
+            .map(|e| (e.task.clone(), e.outcome.clone()))
+            .ok_or_else(|| unknown_task(task_id))
+    }
+
     /// `tasks/list`, oldest first.
     pub(crate) fn list(&self) -> Vec<Task> {
         let tasks = self.tasks.lock();

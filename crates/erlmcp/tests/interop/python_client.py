@@ -9,8 +9,17 @@ JSON-RPC over its stdin/stdout (the server's stderr passes through to ours).
 
 `--mode` is passed straight to `mcp.Client(mode=...)`:
   * `legacy` forces the `initialize` handshake;
-  * `auto` (the SDK default) first probes `server/discover` and falls back to
-    `initialize` when the server answers with an error such as -32601.
+  * `auto` (the SDK default) first probes `server/discover`; erlmcp serves the
+    stateless era (2026-07-28) beside the handshake one, so the SDK lands on 2026-07-28
+    and every later request carries its own `_meta` (a 2025-only server would answer the
+    probe with an error and the SDK would fall back to `initialize`).
+
+The check names are the same in both modes; where the eras differ the checks do:
+2026-07-28 has no `resources/subscribe` (the subscription group uses
+`subscriptions/listen`), no `logging/setLevel` (log messages are asked for per request
+with `log_level=`), no `ping`, and "resource not found" is -32602 instead of -32002.
+Sampling, elicitation and roots reach the same callbacks in both eras: as server →
+client requests in the handshake era, as input-required results in 2026-07-28.
 
 `--wire-trace` relays the server through wire_tap.py, which logs every JSON-RPC line in
 both directions to stderr (wire evidence when something fails).
@@ -52,6 +61,9 @@ STEP_TIMEOUT = 10.0
 
 TOTAL_TIMEOUT = 45.0
 """Upper bound for the whole run, below the Rust test's 60 s kill."""
+
+MODERN_VERSION = "2026-07-28"
+"""The stateless-era version the SDK's auto mode must land on."""
 
 SAMPLING_REPLY = "forty-two, said the python sampler"
 SAMPLING_MODEL = "python-interop-model"
@@ -223,10 +235,11 @@ async def run_checks(client: Client, rec: Recorder, seen: Observed, mode: str) -
 
     async def handshake() -> None:
         session = client.session
+        expected_version = MODERN_VERSION if mode == "auto" else "2025-11-25"
         rec.check(
             "handshake.protocol_version",
-            client.protocol_version == "2025-11-25",
-            f"negotiated {client.protocol_version!r}, expected '2025-11-25'",
+            client.protocol_version == expected_version,
+            f"negotiated {client.protocol_version!r}, expected {expected_version!r}",
             client.protocol_version,
         )
         info = client.server_info
@@ -236,15 +249,26 @@ async def run_checks(client: Client, rec: Recorder, seen: Observed, mode: str) -
             f"serverInfo was {info!r}, expected name 'erlmcp-demo'",
             None if info is None else {"name": info.name, "version": info.version},
         )
-        # erlmcp speaks 2025-11-25 only: in auto mode the SDK's server/discover probe must
-        # be answered with an error (-32601) and the SDK must fall back to initialize.
-        rec.check(
-            "handshake.via_initialize",
-            session.initialize_result is not None and session.discover_result is None,
-            f"expected the initialize handshake (mode={mode}); initialize_result="
-            f"{session.initialize_result!r} discover_result={session.discover_result!r}",
-            "initialize",
-        )
+        if mode == "legacy":
+            rec.check(
+                "handshake.via_initialize",
+                session.initialize_result is not None and session.discover_result is None,
+                f"expected the initialize handshake; initialize_result="
+                f"{session.initialize_result!r} discover_result={session.discover_result!r}",
+                "initialize",
+            )
+        else:
+            # erlmcp answers the probe: no fallback to initialize.
+            discovered = session.discover_result
+            rec.check(
+                "handshake.via_discover",
+                discovered is not None
+                and session.initialize_result is None
+                and MODERN_VERSION in discovered.supported_versions,
+                f"expected server/discover to be adopted; initialize_result="
+                f"{session.initialize_result!r} discover_result={discovered!r}",
+                None if discovered is None else discovered.supported_versions,
+            )
         if mode == "legacy":
             rec.check(
                 "handshake.no_discover_probe",
@@ -252,12 +276,12 @@ async def run_checks(client: Client, rec: Recorder, seen: Observed, mode: str) -
                 f"legacy mode must not probe server/discover, but it did: {DISCOVER_PROBES!r}",
             )
         else:
-            codes = [p.get("error", {}).get("code") for p in DISCOVER_PROBES]
+            results = [p.get("result", {}).get("resultType") for p in DISCOVER_PROBES]
             rec.check(
-                "handshake.discover_probe_method_not_found",
-                codes == [types.METHOD_NOT_FOUND],
-                f"auto mode should send one server/discover that erlmcp rejects with -32601 "
-                f"(then fall back to initialize); probes were {DISCOVER_PROBES!r}",
+                "handshake.discover_probe_answered",
+                results == ["complete"],
+                f"auto mode should send one server/discover that erlmcp answers; "
+                f"probes were {DISCOVER_PROBES!r}",
                 DISCOVER_PROBES,
             )
         caps = client.server_capabilities
@@ -445,7 +469,57 @@ async def run_checks(client: Client, rec: Recorder, seen: Observed, mode: str) -
             done.completion.values,
         )
 
+    async def subscription_listen() -> None:
+        # 2026-07-28: resource updates come on a subscriptions/listen stream.
+        before = await client.read_resource(COUNTER_URI, cache_mode="bypass")
+        before_value = int(before.contents[0].text)  # type: ignore[union-attr]
+        async with client.listen(resource_subscriptions=[COUNTER_URI]) as sub:
+            honored = list(sub.honored.resource_subscriptions or []) if sub.honored else []
+            rec.check(
+                "subscription.subscribe",
+                honored == [COUNTER_URI],
+                f"subscriptions/listen should honour {COUNTER_URI}, acknowledged {sub.honored!r}",
+                honored,
+            )
+            bumped = await client.call_tool("bump", {})
+            rec.check(
+                "subscription.bump",
+                not bumped.is_error and "notified=1" in text_of(bumped),
+                f"bump should report one notified listener: {text_of(bumped)!r}",
+                text_of(bumped),
+            )
+            event = None
+            try:
+                with anyio.fail_after(STEP_TIMEOUT):
+                    event = await sub.__anext__()
+            except TimeoutError:
+                pass
+            rec.check(
+                "subscription.updated_notification",
+                event is not None and getattr(event, "uri", None) == COUNTER_URI,
+                f"expected a ResourceUpdated({COUNTER_URI}) event within {STEP_TIMEOUT}s, got {event!r}",
+                None if event is None else repr(event),
+            )
+        after = await client.read_resource(COUNTER_URI, cache_mode="bypass")
+        after_value = int(after.contents[0].text)  # type: ignore[union-attr]
+        rec.check(
+            "subscription.counter_incremented",
+            after_value == before_value + 1,
+            f"counter went from {before_value} to {after_value}, expected +1",
+            [before_value, after_value],
+        )
+        # Leaving the context cancels the listen request; the server drops the listener.
+        bumped = await client.call_tool("bump", {})
+        rec.check(
+            "subscription.unsubscribe",
+            "notified=0" in text_of(bumped),
+            f"after the listen stream closed, bump should notify nobody: {text_of(bumped)!r}",
+        )
+
     async def subscription() -> None:
+        if mode == "auto":
+            await subscription_listen()
+            return
         before = await client.read_resource(COUNTER_URI, cache_mode="bypass")
         before_value = int(before.contents[0].text)  # type: ignore[union-attr]
         await client.subscribe_resource(COUNTER_URI)
@@ -505,7 +579,9 @@ async def run_checks(client: Client, rec: Recorder, seen: Observed, mode: str) -
         )
 
     async def logging() -> None:
-        await client.set_logging_level("debug")
+        if mode == "legacy":
+            # 2026-07-28 has no logging/setLevel: the client was built with log_level=.
+            await client.set_logging_level("debug")
         logged = await client.call_tool("log", {"level": "warning", "message": "python hears you"})
         rec.check("logging.tool", not logged.is_error, f"log tool failed: {text_of(logged)!r}")
         try:
@@ -565,8 +641,9 @@ async def run_checks(client: Client, rec: Recorder, seen: Observed, mode: str) -
         )
 
     async def errors() -> None:
-        # 2025-11-25: unknown tool and invalid prompt arguments are -32602 protocol errors,
-        # an unknown resource is -32002 (resource not found).
+        # Unknown tool and invalid prompt arguments are -32602 protocol errors; an unknown
+        # resource is -32002 in 2025-11-25 and -32602 in 2026-07-28.
+        not_found = types.INVALID_PARAMS if mode == "auto" else -32002
         err = await expect_mcp_error(lambda: client.call_tool("no_such_tool", {}))
         rec.check(
             "errors.unknown_tool",
@@ -577,8 +654,8 @@ async def run_checks(client: Client, rec: Recorder, seen: Observed, mode: str) -
         err = await expect_mcp_error(lambda: client.read_resource("demo://no-such-resource", cache_mode="bypass"))
         rec.check(
             "errors.unknown_resource",
-            err is not None and err.code == -32002,
-            f"resources/read of an unknown URI should fail with -32002, got {err!r}",
+            err is not None and err.code == not_found,
+            f"resources/read of an unknown URI should fail with {not_found}, got {err!r}",
             None if err is None else err.code,
         )
         err = await expect_mcp_error(lambda: client.get_prompt("greet", {}))
@@ -682,6 +759,8 @@ async def main_async(mode: str, command: list[str], rec: Recorder, wire_trace: b
         mode=mode,
         read_timeout_seconds=STEP_TIMEOUT,
         client_info=types.Implementation(name="erlmcp-python-interop", version="1.0.0"),
+        # Only 2026-07-28 reads it: the per-request opt-in to log messages.
+        log_level="debug",
         **build_callbacks(seen),
     )
     # One scope bounds connect, checks and shutdown: the client's task groups must be

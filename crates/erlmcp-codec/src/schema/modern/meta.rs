@@ -7,10 +7,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::schema::common::Implementation;
 use crate::schema::common::{Meta, ProgressToken};
 use crate::schema::lifecycle::ClientCapabilities;
 use crate::schema::logging::LoggingLevel;
-use crate::schema::common::Implementation;
 
 /// `_meta` key: the protocol version of this request (required on every request).
 pub const PROTOCOL_VERSION_META_KEY: &str = "io.modelcontextprotocol/protocolVersion";
@@ -23,6 +23,9 @@ pub const CLIENT_INFO_META_KEY: &str = "io.modelcontextprotocol/clientInfo";
 pub const LOG_LEVEL_META_KEY: &str = "io.modelcontextprotocol/logLevel";
 /// `_meta` key of results: the server software.
 pub const SERVER_INFO_META_KEY: &str = "io.modelcontextprotocol/serverInfo";
+/// The identifier of the tasks extension (2026-07-28 form), declared under
+/// `capabilities.extensions` by clients (per request) and servers (`server/discover`).
+pub const TASKS_EXTENSION: &str = "io.modelcontextprotocol/tasks";
 /// `_meta` key of notifications on a `subscriptions/listen` stream, and of the listen
 /// result: the JSON-RPC id of the `subscriptions/listen` request.
 pub const SUBSCRIPTION_ID_META_KEY: &str = "io.modelcontextprotocol/subscriptionId";

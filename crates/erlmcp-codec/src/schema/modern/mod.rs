@@ -25,6 +25,7 @@ pub use input::{InputRequest, InputRequests, InputRequiredResult, InputResponses
 pub use meta::{
     CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, LOG_LEVEL_META_KEY,
     PROTOCOL_VERSION_META_KEY, RequestMeta, SERVER_INFO_META_KEY, SUBSCRIPTION_ID_META_KEY,
+    TASKS_EXTENSION,
 };
 pub use results::{CacheHints, CacheScope, ResultType};
 pub use subscriptions::{

@@ -1,7 +1,7 @@
 //! `server/discover`: versions, capabilities, instructions and `serverInfo`, answered
 //! to any client without a handshake. The capabilities are the 2026-07-28 form: no
-//! `tasks` member (tasks are the `io.modelcontextprotocol/tasks` extension, under
-//! `extensions`).
+//! `tasks` member: tasks are the `io.modelcontextprotocol/tasks` extension, listed under
+//! `extensions` when a tool supports them.
 
 use erlmcp_codec::schema::modern::{DiscoverResult, ResultType};
 use erlmcp_codec::schema::{ProtocolVersion, ServerCapabilities};
@@ -27,6 +27,9 @@ pub(crate) fn capabilities(core: &ServerCore) -> ServerCapabilities {
     }
     if core.logging {
         caps["logging"] = json!({});
+    }
+    if core.tools.read().supports_tasks() {
+        caps["extensions"] = json!({ erlmcp_codec::schema::modern::TASKS_EXTENSION: {} });
     }
     serde_json::from_value(caps).unwrap_or_default()
 }

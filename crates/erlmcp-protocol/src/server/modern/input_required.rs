@@ -112,7 +112,11 @@ impl StateKey {
         let mut mac = self.mac();
         mac.update(&body);
         let tag = mac.finalize().into_bytes();
-        format!("{}.{}", URL_SAFE_NO_PAD.encode(&body), URL_SAFE_NO_PAD.encode(tag))
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&body),
+            URL_SAFE_NO_PAD.encode(tag)
+        )
     }
 
     fn open(&self, state: &str, method: &str, digest: &str) -> Result<StatePayload, StateError> {
@@ -251,8 +255,8 @@ impl ModernScope {
     /// A handler's ask. Answered from this round's responses when the client already
     /// answered it; otherwise recorded (the request then ends input-required) and
     /// failed with [`RequestError::InputRequired`]. A capability the request did not
-    /// declare fails with [`RequestError::CapabilityMissing`] and is remembered, so an
-    /// error result becomes -32021.
+    /// declare fails with [`RequestError::CapabilityMissing`] and is remembered: the
+    /// request then ends with -32021.
     pub(crate) fn ask(
         &self,
         capability: &'static str,
@@ -297,7 +301,7 @@ impl ModernScope {
         serde_json::to_value(result).ok()
     }
 
-    /// -32021 when the handler failed after asking for a capability the request lacked.
+    /// -32021 when the handler asked for a capability the request lacked.
     pub(crate) fn missing_capability(&self) -> Option<ErrorObject> {
         let capability = (*self.missing_capability.lock())?;
         Some(
@@ -345,7 +349,12 @@ mod tests {
         let mut p = params(json!({}));
         let scope = ModernScope::begin(&key, "tools/call", meta(), &mut p).expect("no state");
         assert!(matches!(
-            scope.ask("elicitation", true, methods::ELICITATION_CREATE, json!({"message": "?"})),
+            scope.ask(
+                "elicitation",
+                true,
+                methods::ELICITATION_CREATE,
+                json!({"message": "?"})
+            ),
             Err(RequestError::InputRequired)
         ));
         let result = scope.input_required(&key).expect("input required");
@@ -365,7 +374,11 @@ mod tests {
             .expect("answered");
         assert_eq!(answer, json!({"action": "accept"}));
         // A key the last round did not ask was not accepted.
-        assert!(scope.ask("sampling", true, "sampling/createMessage", json!({})).is_err());
+        assert!(
+            scope
+                .ask("sampling", true, "sampling/createMessage", json!({}))
+                .is_err()
+        );
         assert!(scope.input_required(&key).is_some());
     }
 
@@ -406,7 +419,10 @@ mod tests {
             open(&forged, "tools/call", args.clone()),
             Err(StateError::BadSignature)
         );
-        assert_eq!(open("garbage", "tools/call", args.clone()), Err(StateError::Malformed));
+        assert_eq!(
+            open("garbage", "tools/call", args.clone()),
+            Err(StateError::Malformed)
+        );
         assert_eq!(
             open(&state, "prompts/get", args.clone()),
             Err(StateError::WrongRequest)
@@ -437,12 +453,20 @@ mod tests {
         let mut p = params(json!({}));
         let scope = ModernScope::begin(&key, "tools/call", meta(), &mut p).expect("no state");
         assert!(matches!(
-            scope.ask("sampling", false, methods::SAMPLING_CREATE_MESSAGE, json!({})),
+            scope.ask(
+                "sampling",
+                false,
+                methods::SAMPLING_CREATE_MESSAGE,
+                json!({})
+            ),
             Err(RequestError::CapabilityMissing("sampling"))
         ));
         let err = scope.missing_capability().expect("remembered");
         assert_eq!(err.code.code(), -32021);
-        assert_eq!(err.data, Some(json!({"requiredCapabilities": {"sampling": {}}})));
+        assert_eq!(
+            err.data,
+            Some(json!({"requiredCapabilities": {"sampling": {}}}))
+        );
         assert!(scope.input_required(&key).is_none());
     }
 }

@@ -24,12 +24,18 @@ use erlmcp_codec::schema::modern::{SUBSCRIPTION_ID_META_KEY, SubscriptionFilter}
 use parking_lot::Mutex;
 use serde_json::{Value, json};
 
+use tokio_util::sync::CancellationToken;
+
 use crate::peer::Peer;
 
 struct Listener {
     subscription: RequestId,
     filter: SubscriptionFilter,
     peer: Peer,
+    /// Fires when the client cancels the listen request. Checked on every send, so a
+    /// change that follows the cancellation on the wire is never delivered, even
+    /// before the handler task has unwound and its guard removed the entry.
+    cancel: CancellationToken,
 }
 
 /// Every open listen stream of one server.
@@ -58,6 +64,7 @@ impl Listeners {
         subscription: RequestId,
         filter: SubscriptionFilter,
         peer: Peer,
+        cancel: CancellationToken,
     ) -> ListenGuard {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         self.table.lock().insert(
@@ -66,6 +73,7 @@ impl Listeners {
                 subscription,
                 filter,
                 peer,
+                cancel,
             },
         );
         ListenGuard {
@@ -74,9 +82,13 @@ impl Listeners {
         }
     }
 
-    /// Open streams.
+    /// Open streams (cancelled ones are no longer counted).
     pub(crate) fn len(&self) -> usize {
-        self.table.lock().len()
+        self.table
+            .lock()
+            .values()
+            .filter(|l| !l.cancel.is_cancelled())
+            .count()
     }
 
     /// Sends a list-changed notification to every stream that asked for it. Returns
@@ -85,9 +97,7 @@ impl Listeners {
         let wanted = |f: &SubscriptionFilter| match method {
             methods::NOTIFICATIONS_TOOLS_LIST_CHANGED => f.tools_list_changed == Some(true),
             methods::NOTIFICATIONS_PROMPTS_LIST_CHANGED => f.prompts_list_changed == Some(true),
-            methods::NOTIFICATIONS_RESOURCES_LIST_CHANGED => {
-                f.resources_list_changed == Some(true)
-            }
+            methods::NOTIFICATIONS_RESOURCES_LIST_CHANGED => f.resources_list_changed == Some(true),
             _ => false,
         };
         self.send(method, wanted, json!({}))
@@ -107,12 +117,17 @@ impl Listeners {
         )
     }
 
-    fn send(&self, method: &str, wanted: impl Fn(&SubscriptionFilter) -> bool, params: Value) -> usize {
+    fn send(
+        &self,
+        method: &str,
+        wanted: impl Fn(&SubscriptionFilter) -> bool,
+        params: Value,
+    ) -> usize {
         let targets: Vec<(Peer, RequestId)> = self
             .table
             .lock()
             .values()
-            .filter(|l| wanted(&l.filter))
+            .filter(|l| !l.cancel.is_cancelled() && wanted(&l.filter))
             .map(|l| (l.peer.clone(), l.subscription.clone()))
             .collect();
         targets

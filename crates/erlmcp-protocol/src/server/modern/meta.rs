@@ -156,11 +156,7 @@ pub fn validate(
     let Some(requested) = version.as_str() else {
         return Err(MetaError::VersionNotString);
     };
-    let Some(version) = supported
-        .iter()
-        .copied()
-        .find(|v| v.as_str() == requested)
-    else {
+    let Some(version) = supported.iter().copied().find(|v| v.as_str() == requested) else {
         return Err(MetaError::UnsupportedVersion {
             requested: requested.to_owned(),
         });
@@ -256,8 +252,12 @@ mod tests {
 
     #[test]
     fn envelope_detection() {
-        assert!(has_modern_envelope(Some(&json!({"_meta": {PROTOCOL_VERSION_META_KEY: "x"}}))));
-        assert!(!has_modern_envelope(Some(&json!({"_meta": {"progressToken": 1}}))));
+        assert!(has_modern_envelope(Some(
+            &json!({"_meta": {PROTOCOL_VERSION_META_KEY: "x"}})
+        )));
+        assert!(!has_modern_envelope(Some(
+            &json!({"_meta": {"progressToken": 1}})
+        )));
         assert!(!has_modern_envelope(None));
     }
 }

@@ -35,16 +35,19 @@
 //!    shared routing of tools, resources, prompts and completion, with the request's
 //!    own capabilities, log level and input answers ([`input_required`]);
 //! 5. the result gets `resultType`, `serverInfo` and caching hints ([`results`]); a
-//!    handler that asked for input nobody answered yet gets an input-required result;
-//!    one that failed for want of a capability the request did not declare, -32021.
+//!    handler that asked for a capability the request did not declare gets -32021, one
+//!    that asked for input nobody answered yet an input-required result — whatever the
+//!    handler made of the refused ask.
 //!
-//! Modules: [`meta`], [`discover`], [`input_required`], [`listen`], [`results`].
+//! Modules: [`meta`], [`discover`], [`input_required`], [`listen`], [`results`],
+//! [`tasks`] (the `io.modelcontextprotocol/tasks` extension).
 
 pub mod discover;
 pub mod input_required;
 pub mod listen;
 pub mod meta;
 pub mod results;
+pub mod tasks;
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -136,12 +139,15 @@ impl Server {
             CancellationToken::new(),
         );
         async move {
-            AssertUnwindSafe(work).catch_unwind().await.unwrap_or_else(|_| {
-                Err(ErrorObject::new(
-                    ErrorCode::INTERNAL_ERROR,
-                    "handler panicked",
-                ))
-            })
+            AssertUnwindSafe(work)
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| {
+                    Err(ErrorObject::new(
+                        ErrorCode::INTERNAL_ERROR,
+                        "handler panicked",
+                    ))
+                })
         }
     }
 
@@ -184,7 +190,13 @@ pub(crate) async fn handle(
     let (request_meta, _version) =
         meta::validate(&method, request.params.as_ref(), &claimed, supported)
             .map_err(|e| e.to_error_object(supported))?;
-    if !methods::MODERN_CLIENT_REQUESTS.contains(&method.as_str()) {
+    let task_method = matches!(
+        method.as_str(),
+        methods::TASKS_GET | methods::TASKS_UPDATE | methods::TASKS_CANCEL
+    );
+    let offers_tasks = core.tools.read().supports_tasks();
+    if !methods::MODERN_CLIENT_REQUESTS.contains(&method.as_str()) && !(task_method && offers_tasks)
+    {
         return Err(ErrorObject::new(
             ErrorCode::METHOD_NOT_FOUND,
             format!("method not found: {method}"),
@@ -202,6 +214,19 @@ pub(crate) async fn handle(
     match method.as_str() {
         methods::SERVER_DISCOVER => Ok(discover::result(&core, supported, &core.cache)),
         methods::SUBSCRIPTIONS_LISTEN => listen(core, peer, request, cancel).await,
+        _ if task_method => {
+            if !tasks::declared(&request_meta.client_capabilities) {
+                return Err(tasks::missing_extension());
+            }
+            let store = &core.modern_tasks;
+            let params = request.params.as_ref();
+            let answer = match method.as_str() {
+                methods::TASKS_GET => tasks::get(store, params),
+                methods::TASKS_CANCEL => tasks::cancel(store, params),
+                _ => tasks::update(store, params),
+            }?;
+            Ok(results::stamp(&method, answer, &core.info, &core.cache))
+        }
         _ => {
             let mut params = match request.params {
                 Some(Value::Object(map)) => map,
@@ -213,12 +238,36 @@ pub(crate) async fn handle(
                     e.to_error_object()
                 })?;
             let scope = Arc::new(scope);
+            let declares_tasks = tasks::declared(&scope.meta.client_capabilities);
             let session = ServerSession {
                 core: core.clone(),
                 state,
                 peer,
                 modern: Some(scope.clone()),
             };
+            // The tasks extension: the server decides, per tool, to answer with a task.
+            if method == methods::TOOLS_CALL && offers_tasks {
+                let name = params.get("name").and_then(Value::as_str).unwrap_or("");
+                let tool = core.tools.read().get(name);
+                if let Some(tool) = tool
+                    && let tasks::Plan::Task = tasks::plan(&tool, declares_tasks)?
+                {
+                    let arguments = match params.get("arguments") {
+                        Some(Value::Object(args)) => args.clone(),
+                        _ => Map::new(),
+                    };
+                    let params = Value::Object(params);
+                    let ctx = session.context(
+                        &RequestScope {
+                            id: request.id.clone(),
+                            cancel: CancellationToken::new(),
+                        },
+                        Some(&params),
+                    );
+                    let created = tasks::start(&core.modern_tasks, tool, arguments, ctx)?;
+                    return Ok(results::stamp(&method, created, &core.info, &core.cache));
+                }
+            }
             let routed = session.route(
                 Request {
                     id: request.id.clone(),
@@ -234,14 +283,17 @@ pub(crate) async fn handle(
                 Dispatch::Reply(outcome) => outcome,
                 Dispatch::Spawn(handler) => handler.await.map_err(|e| e.to_error_object()),
             };
+            // What the handler asked for decides, whatever it made of the refusal (a
+            // handler may turn a failed ask into an `isError` result).
+            if let Some(missing) = scope.missing_capability() {
+                return Err(missing);
+            }
             if let Some(pending) = scope.input_required(&core.state_key) {
                 return Ok(results::stamp(&method, pending, &core.info, &core.cache));
             }
             match outcome {
                 Ok(value) => Ok(results::stamp(&method, value, &core.info, &core.cache)),
-                Err(error) => Err(scope
-                    .missing_capability()
-                    .unwrap_or_else(|| results::modern_error(error))),
+                Err(error) => Err(results::modern_error(error)),
             }
         }
     }
@@ -267,9 +319,9 @@ async fn listen(
     peer.notify(methods::NOTIFICATIONS_SUBSCRIPTIONS_ACKNOWLEDGED, ack)
         .await
         .map_err(|e| ErrorObject::new(ErrorCode::INTERNAL_ERROR, e.to_string()))?;
-    let _guard = core
-        .listeners
-        .register(request.id.clone(), accepted, peer.clone());
+    let _guard =
+        core.listeners
+            .register(request.id.clone(), accepted, peer.clone(), cancel.clone());
     cancel.cancelled().await;
     let result = json!({
         "_meta": { erlmcp_codec::schema::modern::SUBSCRIPTION_ID_META_KEY: request.id.to_value() },

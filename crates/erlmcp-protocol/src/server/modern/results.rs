@@ -1,4 +1,4 @@
-//! What every 2026-07-28 result carries, added in one place after the handler: 
+//! What every 2026-07-28 result carries, added in one place after the handler:
 //! `resultType: "complete"` (unless the handler's result already says otherwise),
 //! `io.modelcontextprotocol/serverInfo` in `_meta`, and on cacheable results (the list
 //! requests and `resources/read`; `server/discover` builds its own) `ttlMs` and
@@ -60,7 +60,12 @@ pub(crate) fn stamp_server_info(result: &mut Map<String, Value>, info: &Implemen
 }
 
 /// Completes a handler's result for the wire.
-pub(crate) fn stamp(method: &str, mut value: Value, info: &Implementation, policy: &CachePolicy) -> Value {
+pub(crate) fn stamp(
+    method: &str,
+    mut value: Value,
+    info: &Implementation,
+    policy: &CachePolicy,
+) -> Value {
     let Value::Object(result) = &mut value else {
         return value;
     };
