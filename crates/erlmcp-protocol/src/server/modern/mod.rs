@@ -195,8 +195,9 @@ pub(crate) async fn handle(
         methods::TASKS_GET | methods::TASKS_UPDATE | methods::TASKS_CANCEL
     );
     let offers_tasks = core.tools.read().supports_tasks();
-    if !methods::MODERN_CLIENT_REQUESTS.contains(&method.as_str()) && !(task_method && offers_tasks)
-    {
+    let known =
+        methods::MODERN_CLIENT_REQUESTS.contains(&method.as_str()) || (task_method && offers_tasks);
+    if !known {
         return Err(ErrorObject::new(
             ErrorCode::METHOD_NOT_FOUND,
             format!("method not found: {method}"),
