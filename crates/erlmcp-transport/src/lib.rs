@@ -29,8 +29,9 @@ pub use contract::{FrameReader, FrameWriter, Transport, TransportInfo, Transport
 pub use erlmcp_codec::{DEFAULT_MAX_FRAME_BYTES, Frame};
 pub use error::TransportError;
 pub use http::{
-    HttpClientOptions, HttpClientTransport, HttpListener, HttpServerConfig, HttpServerHandle,
-    HttpSessionHandle, HttpSessionTransport, ResponseMode,
+    EraPolicy, HttpClientOptions, HttpClientTransport, HttpExchangeTransport, HttpIncoming,
+    HttpListener, HttpServerConfig, HttpServerHandle, HttpSessionHandle, HttpSessionTransport,
+    ResponseMode,
 };
 pub use memory::{MemoryReader, MemoryTransport, MemoryWriter, memory_pair};
 pub use stdio::{StdioReader, StdioTransport, StdioWriter, stdio};

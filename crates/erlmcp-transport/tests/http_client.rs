@@ -314,3 +314,142 @@ async fn a_server_without_get_stream_is_tolerated_and_close_sends_delete() {
     assert_eq!(seen.load(Ordering::SeqCst), 101);
     assert!(bounded(reader.next_frame()).await.is_none());
 }
+
+// ---- MCP 2026-07-28 requests ------------------------------------------------------------
+
+/// A request carrying the 2026-07-28 per-request `_meta`.
+fn modern(id: i64, method: &str, params: Value) -> Value {
+    let mut params = params;
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "client-test", "version": "0"}
+    });
+    rpc(id, method, params)
+}
+
+/// The server checks every mirrored header (x-mcp-header annotations included), so an
+/// answer from the scripted engine proves the client sent them right.
+struct RouteAnnotations;
+
+impl erlmcp_transport::http::ParamHeaderSource for RouteAnnotations {
+    fn param_headers(
+        &self,
+        tool: &str,
+    ) -> Option<std::sync::Arc<[erlmcp_transport::http::ParamHeader]>> {
+        (tool == "route").then(|| {
+            erlmcp_transport::http::mirror::param_headers(&json!({"properties": {
+                "region": {"type": "string", "x-mcp-header": "Region"},
+                "shard": {"type": "integer", "x-mcp-header": "Shard"}
+            }}))
+            .unwrap()
+            .into()
+        })
+    }
+}
+
+#[tokio::test]
+async fn modern_requests_carry_the_mirrored_headers_and_no_session() {
+    let h = start_with(
+        HttpServerConfig::default(),
+        Some(std::sync::Arc::new(RouteAnnotations)),
+    )
+    .await;
+    let transport = HttpClientTransport::connect(&h.url, HttpClientOptions::default()).unwrap();
+    let (mut reader, mut writer) = transport.split();
+    // tools/list: the tool with an invalid annotation is dropped from the answer.
+    writer
+        .write_batch(&[frame(modern(1, "tools/list", json!({})))])
+        .await
+        .unwrap();
+    let listed = next_json(&mut reader).await;
+    let names: Vec<&str> = listed["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["route"]);
+    // tools/call: Mcp-Name plus Mcp-Param-Region (Base64: not ASCII) and Mcp-Param-Shard.
+    let args = json!({"region": "Hello, 世界", "shard": 7, "query": "q"});
+    writer
+        .write_batch(&[frame(modern(
+            2,
+            "tools/call",
+            json!({"name": "route", "arguments": args}),
+        ))])
+        .await
+        .unwrap();
+    let called = next_json(&mut reader).await;
+    assert_eq!(called["id"], 2, "{called}");
+    assert_eq!(called["result"]["called"], "route", "{called}");
+    assert_eq!(called["result"]["arguments"], args);
+    // A name outside ASCII travels Base64-encoded and still matches.
+    writer
+        .write_batch(&[frame(modern(
+            3,
+            "tools/call",
+            json!({"name": "météo", "arguments": {}}),
+        ))])
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut reader).await["result"]["called"], "météo");
+    // Errors keep their code: the scripted engine knows no resources/read (-32601, 404).
+    writer
+        .write_batch(&[frame(modern(
+            4,
+            "resources/read",
+            json!({"uri": "file:///tmp/ü.txt"}),
+        ))])
+        .await
+        .unwrap();
+    let error = next_json(&mut reader).await;
+    assert_eq!(error["error"]["code"], -32601, "{error}");
+    // Notifications before the answer arrive in order on the request's stream.
+    writer
+        .write_batch(&[frame(modern(5, "progress", json!({"ms": 20})))])
+        .await
+        .unwrap();
+    assert_eq!(
+        next_json(&mut reader).await["method"],
+        "notifications/progress"
+    );
+    assert_eq!(next_json(&mut reader).await["id"], 5);
+    assert_eq!(h.handle.session_count(), 0);
+    writer.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn cancelling_a_modern_request_closes_its_response() {
+    let h = start(HttpServerConfig::default()).await;
+    let transport = HttpClientTransport::connect(&h.url, HttpClientOptions::default()).unwrap();
+    let (mut reader, mut writer) = transport.split();
+    writer
+        .write_batch(&[frame(modern(9, "slow", json!({"ms": 60_000})))])
+        .await
+        .unwrap();
+    bounded(async {
+        while h.handle.exchange_count() == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    let cancelled =
+        json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 9}});
+    writer.write_batch(&[frame(cancelled)]).await.unwrap();
+    // The server saw the response closed: the exchange ended and its reader with it.
+    bounded(async {
+        while h.handle.exchange_count() > 0
+            || h.ended.load(std::sync::atomic::Ordering::SeqCst) == 0
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    // Nothing arrives for the cancelled request; the transport still works.
+    writer
+        .write_batch(&[frame(modern(10, "echo", json!({"after": true})))])
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut reader).await["result"]["after"], true);
+}

@@ -21,7 +21,9 @@
 //! It also carries the fixtures the official MCP conformance suite
 //! (`@modelcontextprotocol/conformance`) expects of a server under test: the `test_*` tools,
 //! `test://` resources and `test_*` prompts of its reference "everything" server (see
-//! [`conformance_fixtures`] and `scripts/conformance.sh`).
+//! [`conformance_fixtures`] and `scripts/conformance.sh`), and the diagnostic tools of its
+//! 2026-07-28 `server-stateless` scenario (`test_missing_capability`,
+//! `test_streaming_elicitation`, `test_logging_tool`, `test_trigger_*_change`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -377,6 +379,7 @@ pub fn server_with_roots(
             Ok::<_, HandlerError>(CompleteResult::new(values))
         });
     let server = conformance_fixtures(server);
+    let server = crate::demo_stateless::fixtures(server, server_slot.clone());
     let server = match sandbox {
         Some(sandbox) => server.filesystem(sandbox),
         None => server,
@@ -643,6 +646,34 @@ pub fn conformance_fixtures(
                 Ok(CallToolResult::text(format!(
                     "JSON Schema 2020-12 tool called with: {}",
                     Value::Object(args)
+                )))
+            },
+        )
+        // 2026-07-28 Streamable HTTP mirrors annotated arguments in `Mcp-Param-*` headers
+        // (the http-custom-header-server-validation scenario looks for such a tool).
+        .tool(
+            Tool::new("test_header_routing", schema(json!({
+                "type": "object",
+                "properties": {
+                    "region": {
+                        "type": "string",
+                        "description": "Where to run; mirrored as Mcp-Param-Region",
+                        "x-mcp-header": "Region"
+                    },
+                    "priority": {
+                        "type": "integer",
+                        "description": "Mirrored as Mcp-Param-Priority",
+                        "x-mcp-header": "Priority"
+                    },
+                    "query": {"type": "string"}
+                },
+                "required": ["region"]
+            })))
+            .with_description("Tool whose arguments are mirrored into HTTP headers (x-mcp-header)"),
+            |args: JsonObject, _ctx| async move {
+                Ok(CallToolResult::text(format!(
+                    "routed to region {}",
+                    text_arg(&args, "region")
                 )))
             },
         )

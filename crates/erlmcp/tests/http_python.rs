@@ -1,7 +1,12 @@
 //! The official MCP Python SDK (`mcp` 2.x) drives the erlmcp demo server over Streamable
-//! HTTP: `tests/interop/python_http_client.py` runs its checks (tools, resources, prompts,
-//! progress, logging, sampling, elicitation, a subscription update on the GET stream, SSE
-//! resumption after the server closes a stream, ping) and prints a JSON summary.
+//! HTTP: `tests/interop/python_http_client.py` runs its checks and prints a JSON summary.
+//! - `legacy` mode (the `initialize` handshake, 2025-11-25): tools, resources, prompts,
+//!   progress, logging, sampling, elicitation, a subscription update on the GET stream,
+//!   SSE resumption after the server closes a stream, ping.
+//! - `auto` mode (the SDK's default): the `server/discover` probe succeeds, so the client
+//!   lands on 2026-07-28 and every request is a stateless POST with mirrored headers:
+//!   tools, resources, prompts, progress, sampling and elicitation as input-required
+//!   round trips, a resource update on a `subscriptions/listen` stream.
 //!
 //! The interpreter is `$ERLMCP_PYTHON`, else `<workspace>/target/pyenv/bin/python`. A
 //! missing interpreter or SDK is a test failure, never a skip. To create it:
@@ -79,6 +84,16 @@ async fn run(mode: &str) {
         "Python SDK over HTTP ({mode}) failed checks: {failed:#?}\nsummary: {summary:#}\nstderr:\n{stderr}"
     );
     assert!(summary["passed"].as_u64().unwrap_or(0) >= 15, "{summary:#}");
+    let era = summary["checks"]
+        .as_array()
+        .and_then(|checks| checks.iter().find(|c| c["name"] == "era.protocol_version"))
+        .map(|c| c["detail"].clone());
+    let wanted = if mode == "auto" {
+        "2026-07-28"
+    } else {
+        "2025-11-25"
+    };
+    assert_eq!(era, Some(Value::from(wanted)), "{summary:#}");
     // The SDK's close sent DELETE: both the HTTP session and the engine session are gone.
     let released = async {
         while handle.session_count() != 0 || server.session_count() != 0 {

@@ -377,6 +377,18 @@ impl Server {
         Ok(())
     }
 
+    /// The definition of the tool `name`, if one is registered (transports read its
+    /// `inputSchema`, e.g. for the `x-mcp-header` rules of Streamable HTTP).
+    pub fn tool_definition(&self, name: &str) -> Option<Tool> {
+        self.core
+            .tools
+            .read()
+            .list()
+            .iter()
+            .find(|t| t.name == name)
+            .cloned()
+    }
+
     /// Removes a tool at runtime and tells every session.
     pub fn remove_tool(&self, name: &str) -> bool {
         let removed = self.core.tools.write().remove(name);

@@ -4,6 +4,7 @@
 
 use std::convert::Infallible;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use hyper::body::{Body, Frame, SizeHint};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Interval, MissedTickBehavior};
 
+use crate::http::exchange::ExchangeShared;
 use crate::http::sse;
 
 /// The body of every server response.
@@ -37,6 +39,17 @@ impl ServerBody {
 pub(crate) struct SseBody {
     events: mpsc::Receiver<Bytes>,
     keepalive: Option<Interval>,
+    /// The stateless exchange this stream answers: dropping the body (the client closed
+    /// the response) ends it, which cancels the request.
+    exchange: Option<Arc<ExchangeShared>>,
+}
+
+impl Drop for SseBody {
+    fn drop(&mut self) {
+        if let Some(exchange) = self.exchange.take() {
+            exchange.end();
+        }
+    }
 }
 
 impl SseBody {
@@ -47,7 +60,17 @@ impl SseBody {
             interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
             interval
         });
-        SseBody { events, keepalive }
+        SseBody {
+            events,
+            keepalive,
+            exchange: None,
+        }
+    }
+
+    /// Ties the body to a stateless exchange (see the `exchange` field).
+    pub(crate) fn ending(mut self, exchange: Arc<ExchangeShared>) -> Self {
+        self.exchange = Some(exchange);
+        self
     }
 }
 

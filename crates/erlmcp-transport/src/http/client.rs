@@ -16,8 +16,20 @@
 //! [`TransportError::SessionExpired`] so the session ends with a typed reason and a new
 //! one can be initialized. `close` sends DELETE.
 //!
+//! ## MCP 2026-07-28 requests
+//! A request whose `params._meta` carries `io.modelcontextprotocol/protocolVersion` is
+//! sent the 2026-07-28 way: no session id, `MCP-Protocol-Version` from its `_meta`,
+//! `Mcp-Method`, `Mcp-Name` for the methods that have a name-shaped parameter, and
+//! `Mcp-Param-*` for the `tools/call` arguments the tool's schema marks with
+//! `x-mcp-header` (learnt from the `tools/list` answers that pass by; a listed tool with
+//! invalid annotations is removed from the answer, as the transport rules require).
+//! Values that are not plain ASCII go in the Base64 sentinel form. Its SSE answer is not
+//! resumed, and `notifications/cancelled` for it is not sent: the transport closes the
+//! request's response instead, which is the era's cancellation signal.
+//!
 //! Plain `http://` only: TLS is out of scope for this transport.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,6 +50,8 @@ use crate::contract::{FrameReader, FrameWriter, Transport, TransportInfo, Transp
 use crate::error::TransportError;
 use crate::http::body::ClientBody;
 use crate::http::envelope::{self, Envelope};
+use crate::http::mirror::{self, ParamHeader};
+use crate::http::modern::META_PROTOCOL_VERSION;
 use crate::http::server::{LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
 use crate::http::sse::{SseItem, SseParser};
 
@@ -90,11 +104,30 @@ struct ClientState {
     get_waiter_spawned: bool,
 }
 
+/// What the client keeps for 2026-07-28 requests.
+#[derive(Default)]
+struct ModernState {
+    /// Each modern request in flight, cancelled to close its response.
+    in_flight: HashMap<RequestId, CancellationToken>,
+    /// Modern `tools/list` requests in flight: their answers teach `tool_headers`.
+    tool_lists: HashSet<RequestId>,
+    /// The `x-mcp-header` annotations of each tool listed so far.
+    tool_headers: HashMap<String, Vec<ParamHeader>>,
+}
+
+/// A request to be sent the 2026-07-28 way.
+struct ModernPost {
+    id: RequestId,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    cancel: CancellationToken,
+}
+
 struct ClientShared {
     http: Client<HttpConnector, ClientBody>,
     uri: Uri,
     options: HttpClientOptions,
     state: Mutex<ClientState>,
+    modern: Mutex<ModernState>,
     inbound: mpsc::Sender<Result<Frame, TransportError>>,
     closed: CancellationToken,
     /// Tells the GET-stream task that the session is initialized.
@@ -151,6 +184,7 @@ impl HttpClientTransport {
             uri,
             options,
             state: Mutex::new(ClientState::default()),
+            modern: Mutex::new(ModernState::default()),
             inbound,
             closed: closed.clone(),
             start_get: Notify::new(),
@@ -305,6 +339,11 @@ impl ClientShared {
         if self.closed.is_cancelled() {
             return Err(TransportError::Closed);
         }
+        match self.classify_modern(&frame) {
+            Modern::No => {}
+            Modern::Swallow => return Ok(()),
+            Modern::Request(post) => return self.post_modern(frame, post).await,
+        }
         let envelope = envelope::peek(&frame);
         let spawn_waiter = {
             let mut state = self.state.lock();
@@ -345,9 +384,176 @@ impl ClientShared {
         let (sent_tx, sent_rx) = oneshot::channel();
         let (ack_tx, ack_rx) = oneshot::channel();
         let request = self.request(Method::POST, ClientBody::signalled(frame, sent_tx), None);
-        tokio::spawn(self.clone().exchange(request, request_id, sent_rx, ack_tx));
+        tokio::spawn(
+            self.clone()
+                .exchange(request, request_id, sent_rx, ack_tx, None),
+        );
         let _ = ack_rx.await;
         Ok(())
+    }
+
+    /// Decides whether a frame is sent the 2026-07-28 way (see the module doc).
+    fn classify_modern(&self, frame: &[u8]) -> Modern {
+        #[derive(serde::Deserialize)]
+        struct Peek {
+            #[serde(default)]
+            id: Option<serde_json::Value>,
+            method: String,
+            #[serde(default)]
+            params: Option<serde_json::Value>,
+        }
+        let Ok(peek) = serde_json::from_slice::<Peek>(frame) else {
+            return Modern::No;
+        };
+        let params = peek.params.as_ref();
+        let version = params
+            .and_then(|p| p.get("_meta"))
+            .and_then(|m| m.get(META_PROTOCOL_VERSION))
+            .and_then(serde_json::Value::as_str);
+        let Some(id) = peek.id.as_ref().and_then(RequestId::from_value) else {
+            // A notification: `notifications/cancelled` for a modern request closes its
+            // response instead of being sent; other modern notifications are sent as is.
+            if peek.method == "notifications/cancelled"
+                && let Some(target) = params
+                    .and_then(|p| p.get("requestId"))
+                    .and_then(RequestId::from_value)
+            {
+                let cancel = self.modern.lock().in_flight.get(&target).cloned();
+                if let Some(cancel) = cancel {
+                    tracing::debug!(id = %target, "cancelled: closing the request's response");
+                    cancel.cancel();
+                    return Modern::Swallow;
+                }
+            }
+            return Modern::No;
+        };
+        let Some(version) = version else {
+            return Modern::No;
+        };
+        let mut headers: Vec<(String, String)> = vec![
+            (MCP_PROTOCOL_VERSION.to_owned(), version.to_owned()),
+            (mirror::MCP_METHOD.to_owned(), peek.method.clone()),
+        ];
+        if let Some(field) = mirror::name_field(&peek.method)
+            && let Some(name) = params
+                .and_then(|p| p.get(field))
+                .and_then(serde_json::Value::as_str)
+        {
+            headers.push((mirror::MCP_NAME.to_owned(), mirror::encode_value(name)));
+        }
+        let mut modern = self.modern.lock();
+        if peek.method == "tools/call"
+            && let Some(tool) = params
+                .and_then(|p| p.get("name"))
+                .and_then(serde_json::Value::as_str)
+            && let Some(annotated) = modern.tool_headers.get(tool)
+        {
+            let arguments = params
+                .and_then(|p| p.get("arguments"))
+                .cloned()
+                .unwrap_or_default();
+            headers.extend(mirror::param_header_values(annotated, &arguments));
+        }
+        if peek.method == "tools/list" {
+            modern.tool_lists.insert(id.clone());
+        }
+        let cancel = CancellationToken::new();
+        modern.in_flight.insert(id.clone(), cancel.clone());
+        let headers = headers
+            .into_iter()
+            .filter_map(|(name, value)| {
+                let name = HeaderName::from_bytes(name.as_bytes()).ok()?;
+                let value = HeaderValue::from_str(&value).ok()?;
+                Some((name, value))
+            })
+            .collect();
+        Modern::Request(ModernPost {
+            id,
+            headers,
+            cancel,
+        })
+    }
+
+    /// POSTs one 2026-07-28 request (see the module doc).
+    async fn post_modern(
+        self: Arc<Self>,
+        frame: Bytes,
+        post: ModernPost,
+    ) -> Result<(), TransportError> {
+        let (sent_tx, sent_rx) = oneshot::channel();
+        let (ack_tx, ack_rx) = oneshot::channel();
+        let mut request = self.request(Method::POST, ClientBody::signalled(frame, sent_tx), None);
+        let headers = request.headers_mut();
+        headers.remove(MCP_SESSION_ID);
+        for (name, value) in post.headers {
+            headers.insert(name, value);
+        }
+        let ModernPost { id, cancel, .. } = post;
+        tokio::spawn(
+            self.clone()
+                .exchange(request, Some(id), sent_rx, ack_tx, Some(cancel)),
+        );
+        let _ = ack_rx.await;
+        Ok(())
+    }
+
+    /// Forgets a finished modern request.
+    fn modern_done(&self, id: &RequestId) {
+        let mut modern = self.modern.lock();
+        modern.in_flight.remove(id);
+        modern.tool_lists.remove(id);
+    }
+
+    /// Learns the `x-mcp-header` annotations from a modern `tools/list` answer, and
+    /// removes the tools whose annotations are invalid. Returns the frame to deliver.
+    fn learn_tools(&self, frame: Bytes) -> Bytes {
+        let Envelope::Answer(Some(id)) = envelope::peek(&frame) else {
+            return frame;
+        };
+        if !self.modern.lock().tool_lists.remove(&id) {
+            return frame;
+        }
+        let Ok(mut answer) = serde_json::from_slice::<serde_json::Value>(&frame) else {
+            return frame;
+        };
+        let Some(tools) = answer
+            .get_mut("result")
+            .and_then(|r| r.get_mut("tools"))
+            .and_then(serde_json::Value::as_array_mut)
+        else {
+            return frame;
+        };
+        let before = tools.len();
+        let mut learnt = Vec::new();
+        tools.retain(|tool| {
+            let name = tool.get("name").and_then(serde_json::Value::as_str).unwrap_or("");
+            let schema = tool.get("inputSchema").cloned().unwrap_or_default();
+            match mirror::param_headers(&schema) {
+                Ok(headers) => {
+                    learnt.push((name.to_owned(), headers));
+                    true
+                }
+                Err(err) => {
+                    tracing::warn!(tool = name, error = %err, "tool refused: invalid x-mcp-header annotation");
+                    false
+                }
+            }
+        });
+        let removed = before - tools.len();
+        {
+            let mut modern = self.modern.lock();
+            for (name, headers) in learnt {
+                if headers.is_empty() {
+                    modern.tool_headers.remove(&name);
+                } else {
+                    modern.tool_headers.insert(name, headers);
+                }
+            }
+        }
+        if removed == 0 {
+            return frame;
+        }
+        serde_json::to_vec(&answer).map_or(frame, Bytes::from)
     }
 
     /// Runs one POST to its end: acknowledges the send, then reads the answer.
@@ -355,8 +561,33 @@ impl ClientShared {
         self: Arc<Self>,
         request: Request<ClientBody>,
         request_id: Option<RequestId>,
+        sent: oneshot::Receiver<bool>,
+        ack: oneshot::Sender<()>,
+        modern: Option<CancellationToken>,
+    ) {
+        let Some(cancel) = modern else {
+            self.exchange_inner(request, request_id, sent, ack, false)
+                .await;
+            return;
+        };
+        // Cancelling drops the request future and so its connection: the server sees the
+        // response closed, which cancels the request there.
+        tokio::select! {
+            () = self.clone().exchange_inner(request, request_id.clone(), sent, ack, true) => {}
+            () = cancel.cancelled() => {}
+        }
+        if let Some(id) = &request_id {
+            self.modern_done(id);
+        }
+    }
+
+    async fn exchange_inner(
+        self: Arc<Self>,
+        request: Request<ClientBody>,
+        request_id: Option<RequestId>,
         mut sent: oneshot::Receiver<bool>,
         ack: oneshot::Sender<()>,
+        modern: bool,
     ) {
         let mut ack = Some(ack);
         let response = self.http.request(request);
@@ -404,13 +635,14 @@ impl ClientShared {
         if let Some(ack) = ack.take() {
             let _ = ack.send(());
         }
-        self.handle_response(response, request_id).await;
+        self.handle_response(response, request_id, modern).await;
     }
 
     async fn handle_response(
         self: &Arc<Self>,
         response: Response<Incoming>,
         request_id: Option<RequestId>,
+        modern: bool,
     ) {
         let status = response.status();
         let is_initialize = request_id.is_some() && request_id == self.state.lock().initialize_id;
@@ -421,6 +653,7 @@ impl ClientShared {
             self.state.lock().session_id = Some(id.clone());
         }
         if status == StatusCode::NOT_FOUND
+            && !modern
             && self.state.lock().session_id.is_some()
             && !is_initialize
         {
@@ -440,7 +673,19 @@ impl ClientShared {
             return;
         };
         if status.is_success() && content_type.starts_with("text/event-stream") {
-            self.read_request_stream(response.into_body(), id).await;
+            if modern {
+                // 2026-07-28 streams are not resumable.
+                let mut cursor = Cursor::default();
+                if !self
+                    .read_events(response.into_body(), Some(&id), &mut cursor)
+                    .await
+                {
+                    self.fail_request(id, "the SSE stream ended without an answer")
+                        .await;
+                }
+            } else {
+                self.read_request_stream(response.into_body(), id).await;
+            }
             return;
         }
         let body = match self.read_body(response.into_body()).await {
@@ -581,8 +826,10 @@ impl ClientShared {
         }
     }
 
-    /// One message from the server: noted if it answers `initialize`, then queued.
+    /// One message from the server: noted if it answers `initialize` (or a modern
+    /// `tools/list`), then queued.
     async fn receive(self: &Arc<Self>, frame: Bytes) {
+        let frame = self.learn_tools(frame);
         let start_get = {
             let mut state = self.state.lock();
             let answers_initialize = state.initialize_id.is_some()
@@ -712,6 +959,16 @@ impl ClientShared {
             self.pause(&cursor).await;
         }
     }
+}
+
+/// How a frame is sent.
+enum Modern {
+    /// The handshake-era way.
+    No,
+    /// Not at all (a cancellation that closed a modern request's response instead).
+    Swallow,
+    /// The 2026-07-28 way.
+    Request(ModernPost),
 }
 
 enum GetOutcome {

@@ -22,6 +22,21 @@ pub enum ResponseMode {
     Json,
 }
 
+/// Which protocol eras an HTTP endpoint serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EraPolicy {
+    /// Both (default): `initialize` and `Mcp-Session-Id` requests are the handshake era
+    /// (2024-11-05 … 2025-11-25, sessions, GET streams); a sessionless request carrying
+    /// the 2026-07-28 per-request metadata is served statelessly.
+    #[default]
+    Both,
+    /// The handshake era only: every request needs a session.
+    HandshakeOnly,
+    /// 2026-07-28 only: every POST is served statelessly, `Mcp-Session-Id` and
+    /// `Last-Event-ID` are ignored, and GET and DELETE get 405 (`Allow: POST`).
+    ModernOnly,
+}
+
 /// Limits and policy of an [`HttpListener`](crate::http::HttpListener).
 ///
 /// Every field has a documented default ([`Default`]); override with struct update syntax:
@@ -75,6 +90,11 @@ pub struct HttpServerConfig {
     /// Accepted `MCP-Protocol-Version` header values (default: every handshake-era
     /// version). A request without the header is taken as `2025-03-26`.
     pub protocol_versions: Vec<String>,
+    /// The eras served (default [`EraPolicy::Both`]).
+    pub eras: EraPolicy,
+    /// Stateless (2026-07-28) requests in flight at most, `subscriptions/listen` streams
+    /// included (default 10 000); past it, 503.
+    pub max_exchanges: usize,
     /// How long [`shutdown`](crate::http::HttpServerHandle::shutdown) waits for requests
     /// in flight before ending sessions anyway (default 10 s).
     pub shutdown_grace: Duration,
@@ -109,6 +129,8 @@ impl Default for HttpServerConfig {
                 .iter()
                 .map(|v| v.as_str().to_owned())
                 .collect(),
+            eras: EraPolicy::Both,
+            max_exchanges: 10_000,
             shutdown_grace: Duration::from_secs(10),
         }
     }
@@ -151,6 +173,7 @@ impl HttpServerConfig {
             (self.event_store_max_bytes, "event_store_max_bytes"),
             (self.inbound_queue, "inbound_queue"),
             (self.max_sessions, "max_sessions"),
+            (self.max_exchanges, "max_exchanges"),
         ] {
             if value == 0 {
                 return Err(InvalidHttpConfig::Zero(name));

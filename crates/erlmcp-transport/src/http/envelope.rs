@@ -80,6 +80,23 @@ pub(crate) fn negotiated_version(frame: &[u8]) -> Option<String> {
         .map(|a| a.result.protocol_version)
 }
 
+#[derive(Deserialize)]
+struct ErrorPeek {
+    error: ErrorCodePeek,
+}
+
+#[derive(Deserialize)]
+struct ErrorCodePeek {
+    code: i64,
+}
+
+/// The `error.code` of an error response, if `frame` is one.
+pub(crate) fn error_code(frame: &[u8]) -> Option<i64> {
+    serde_json::from_slice::<ErrorPeek>(frame)
+        .ok()
+        .map(|e| e.error.code)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +131,15 @@ mod tests {
         );
         assert_eq!(peek(b"[1]"), Envelope::Unknown);
         assert_eq!(peek(b"not json"), Envelope::Unknown);
+    }
+
+    #[test]
+    fn reads_error_codes() {
+        assert_eq!(
+            error_code(br#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"x"}}"#),
+            Some(-32601)
+        );
+        assert_eq!(error_code(br#"{"jsonrpc":"2.0","id":1,"result":{}}"#), None);
     }
 
     #[test]

@@ -43,6 +43,18 @@ pub(crate) fn headers_are_clean(headers: &hyper::HeaderMap, limits: &HeaderLimit
     }
 }
 
+/// The first `mcp-*` header whose value `erlmcp-security` refuses (control bytes, size),
+/// if any.
+pub(crate) fn bad_mcp_header(headers: &hyper::HeaderMap, limits: &HeaderLimits) -> Option<String> {
+    headers
+        .iter()
+        .filter(|(name, _)| name.as_str().starts_with("mcp-"))
+        .find(|(_, value)| {
+            erlmcp_security::validate_header_value(value.as_bytes(), limits).is_err()
+        })
+        .map(|(name, _)| name.as_str().to_owned())
+}
+
 /// True if a session id has the shape MCP requires: 1..=256 visible ASCII characters.
 pub(crate) fn is_session_id(value: &[u8]) -> bool {
     !value.is_empty() && value.len() <= 256 && value.iter().all(|b| (0x21..=0x7e).contains(b))

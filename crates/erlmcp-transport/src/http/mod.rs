@@ -40,24 +40,42 @@
 //! session as [`TransportError::SessionExpired`](crate::TransportError::SessionExpired),
 //! and sends DELETE on close. `http://` only: TLS is out of scope.
 //!
+//! ## MCP 2026-07-28 (stateless) requests
+//! The same endpoint serves the 2026-07-28 era, chosen per request ([`EraPolicy`]): a
+//! sessionless POST carrying the per-request `_meta` keys (or `server/discover`, or a
+//! modern `MCP-Protocol-Version`) is checked against its mirrored headers
+//! (`MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name`, `Mcp-Param-*`; see [`modern`] and
+//! [`mirror`]), then handed to the engine as its own [`HttpExchangeTransport`] through
+//! [`HttpListener::accept`] (which yields [`HttpIncoming`]). Its answer comes back on the
+//! same response — JSON whose status follows the error code, or an SSE stream when
+//! notifications come first — and closing that response cancels the request. A
+//! modern-only deployment answers GET and DELETE with 405. The client sends the mirrored
+//! headers for requests that carry the modern `_meta`.
+//!
 //! ## What this module does not do
-//! It reads JSON-RPC envelopes (kind and id) to route answers and recognises `initialize`
-//! to start a session; it knows no other MCP method. The 2026-07-28 (stateless) header
-//! rules are not implemented here.
+//! It reads JSON-RPC envelopes (kind and id) to route answers, recognises `initialize` to
+//! start a session, and reads the fields the 2026-07-28 headers mirror; it knows no other
+//! MCP semantics (the engine validates `_meta`, versions and capabilities).
 
 mod body;
 pub mod client;
 pub mod config;
 mod envelope;
+pub mod exchange;
 mod guard;
+pub mod mirror;
+pub mod modern;
 pub mod server;
 mod session;
 mod sse;
 
 pub use client::{HttpClientOptions, HttpClientReader, HttpClientTransport, HttpClientWriter};
-pub use config::{HttpServerConfig, InvalidHttpConfig, ResponseMode};
+pub use config::{EraPolicy, HttpServerConfig, InvalidHttpConfig, ResponseMode};
+pub use exchange::{HttpExchangeReader, HttpExchangeTransport, HttpExchangeWriter};
+pub use mirror::{ParamHeader, ParamKind};
+pub use modern::ParamHeaderSource;
 pub use server::{
-    DEFAULT_PROTOCOL_VERSION, HttpListener, HttpServerHandle, HttpSessionHandle, HttpSessionReader,
-    HttpSessionTransport, HttpSessionWriter, LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID,
-    close_request_stream,
+    DEFAULT_PROTOCOL_VERSION, HttpIncoming, HttpIncomingReader, HttpIncomingWriter, HttpListener,
+    HttpServerHandle, HttpSessionHandle, HttpSessionReader, HttpSessionTransport,
+    HttpSessionWriter, LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, close_request_stream,
 };

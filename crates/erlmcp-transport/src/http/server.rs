@@ -26,6 +26,12 @@
 //! | `MCP-Protocol-Version` not supported (absent = `2025-03-26`) | 400 |
 //! | a request id already in flight in the session | 400 + JSON-RPC error |
 //!
+//! A POST of the 2026-07-28 era (see [`modern`]) takes another path after
+//! the body is parsed: no session; its mirrored headers must match the body (400 +
+//! -32020); `max_exchanges` in flight at most (503); then the engine's answer decides the
+//! status (404 for -32601, 400 for -32600/-32602/-32020/-32021/-32022, else 200). With
+//! [`EraPolicy::ModernOnly`] every method but POST gets 405 (`Allow: POST`).
+//!
 //! A POST carrying a notification or an answer gets 202 with no body once the session
 //! queued it; a POST carrying a request gets its answer as JSON or as an SSE stream
 //! ([`ResponseMode`]).
@@ -59,9 +65,11 @@ use tokio_util::sync::CancellationToken;
 use crate::contract::{FrameReader, FrameWriter, Transport, TransportInfo, TransportKind};
 use crate::error::TransportError;
 use crate::http::body::{ServerBody, SseBody};
-use crate::http::config::{Guards, HttpServerConfig, ResponseMode};
-use crate::http::envelope::INITIALIZE;
+use crate::http::config::{EraPolicy, Guards, HttpServerConfig, ResponseMode};
+use crate::http::envelope::{self, INITIALIZE};
+use crate::http::exchange::{ExchangeShared, First, HttpExchangeTransport};
 use crate::http::guard;
+use crate::http::modern::{self, ParamHeaderSource};
 use crate::http::session::{EndReason, InFlight, Limits, Pending, SessionShared, UnknownStream};
 use crate::http::sse::EventId;
 
@@ -84,7 +92,12 @@ struct ListenerShared {
     guards: Guards,
     local_addr: SocketAddr,
     sessions: Mutex<HashMap<Arc<str>, Arc<SessionShared>>>,
-    new_sessions: mpsc::Sender<HttpSessionTransport>,
+    /// Stateless (2026-07-28) exchanges, for their cap and for shutdown; ended ones are
+    /// pruned when one is added.
+    exchanges: Mutex<Vec<Weak<ExchangeShared>>>,
+    /// Where `tools/call` requests find the `x-mcp-header` annotations of their tool.
+    param_headers: parking_lot::RwLock<Option<Arc<dyn ParamHeaderSource>>>,
+    new_sessions: mpsc::Sender<HttpIncoming>,
     stop_accepting: CancellationToken,
     draining: AtomicBool,
     in_flight: Arc<InFlight>,
@@ -100,6 +113,25 @@ impl ListenerShared {
     fn end_session(&self, session: &SessionShared, reason: EndReason) {
         session.end(reason);
         self.sessions.lock().remove(&session.id);
+    }
+
+    /// Registers a new exchange unless `max_exchanges` are live.
+    fn add_exchange(&self, exchange: &Arc<ExchangeShared>) -> bool {
+        let mut list = self.exchanges.lock();
+        list.retain(|e| e.upgrade().is_some_and(|e| !e.is_over()));
+        if list.len() >= self.config.max_exchanges {
+            return false;
+        }
+        list.push(Arc::downgrade(exchange));
+        true
+    }
+
+    fn live_exchanges(&self) -> Vec<Arc<ExchangeShared>> {
+        self.exchanges
+            .lock()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect()
     }
 
     fn limits(&self) -> Limits {
@@ -151,7 +183,7 @@ pub fn close_request_stream(id: &RequestId) -> bool {
 /// A Streamable HTTP server that yields one [`HttpSessionTransport`] per session.
 pub struct HttpListener {
     handle: HttpServerHandle,
-    accepted: tokio::sync::Mutex<mpsc::Receiver<HttpSessionTransport>>,
+    accepted: tokio::sync::Mutex<mpsc::Receiver<HttpIncoming>>,
 }
 
 impl std::fmt::Debug for HttpListener {
@@ -181,6 +213,8 @@ impl HttpListener {
             guards,
             local_addr,
             sessions: Mutex::new(HashMap::new()),
+            exchanges: Mutex::new(Vec::new()),
+            param_headers: parking_lot::RwLock::new(None),
             new_sessions,
             stop_accepting: CancellationToken::new(),
             draining: AtomicBool::new(false),
@@ -200,15 +234,22 @@ impl HttpListener {
         })
     }
 
-    /// The next new session. Fails with [`TransportError::Closed`] once the listener
-    /// shut down.
-    pub async fn accept(&self) -> Result<HttpSessionTransport, TransportError> {
+    /// The next new session or stateless exchange, each a [`Transport`] for the protocol
+    /// engine. Fails with [`TransportError::Closed`] once the listener shut down.
+    pub async fn accept(&self) -> Result<HttpIncoming, TransportError> {
         let mut accepted = self.accepted.lock().await;
         tokio::select! {
             biased;
             transport = accepted.recv() => transport.ok_or(TransportError::Closed),
             () = self.handle.shared.stop_accepting.cancelled() => Err(TransportError::Closed),
         }
+    }
+
+    /// Sets where `tools/call` requests of the 2026-07-28 era find the `x-mcp-header`
+    /// annotations of their tool, so that their `Mcp-Param-*` headers are checked. Until
+    /// set, those headers are not checked.
+    pub fn set_param_headers(&self, source: Arc<dyn ParamHeaderSource>) {
+        *self.handle.shared.param_headers.write() = Some(source);
     }
 
     /// A cloneable handle for shutdown, counts and stream control.
@@ -261,6 +302,16 @@ impl HttpServerHandle {
         self.shared.sessions.lock().len()
     }
 
+    /// Stateless (2026-07-28) requests in flight, open `subscriptions/listen` streams
+    /// included.
+    pub fn exchange_count(&self) -> usize {
+        self.shared
+            .live_exchanges()
+            .iter()
+            .filter(|e| !e.is_over())
+            .count()
+    }
+
     /// The ids of every live session.
     pub fn session_ids(&self) -> Vec<String> {
         self.shared
@@ -310,6 +361,12 @@ impl HttpServerHandle {
         for session in &sessions {
             session.close_standalone_streams();
         }
+        // Listen streams are open until closed: like GET streams, they end first.
+        for exchange in shared.live_exchanges() {
+            if exchange.long_lived {
+                exchange.end();
+            }
+        }
         let grace = shared.config.shutdown_grace;
         if tokio::time::timeout(grace, shared.in_flight.wait_idle())
             .await
@@ -321,6 +378,9 @@ impl HttpServerHandle {
             shared.sessions.lock().drain().map(|(_, s)| s).collect();
         for session in sessions {
             session.end(EndReason::Shutdown);
+        }
+        for exchange in shared.live_exchanges() {
+            exchange.end();
         }
         let graceful = shared.graceful.lock().take();
         if let Some(graceful) = graceful {
@@ -423,6 +483,106 @@ impl Transport for HttpSessionTransport {
 
     fn split(self) -> (HttpSessionReader, HttpSessionWriter) {
         (self.reader, self.writer)
+    }
+}
+
+/// What an [`HttpListener`] yields: a handshake-era session, or one stateless 2026-07-28
+/// request. Both are [`Transport`]s, so an engine can serve either with the same call.
+#[derive(Debug)]
+pub enum HttpIncoming {
+    /// A session opened by `initialize`.
+    Session(HttpSessionTransport),
+    /// One sessionless request and its answer.
+    Exchange(HttpExchangeTransport),
+}
+
+impl HttpIncoming {
+    /// The session id, for a session.
+    pub fn session_id(&self) -> Option<&str> {
+        match self {
+            HttpIncoming::Session(s) => Some(s.session_id()),
+            HttpIncoming::Exchange(_) => None,
+        }
+    }
+
+    /// The session, if this is one.
+    pub fn into_session(self) -> Option<HttpSessionTransport> {
+        match self {
+            HttpIncoming::Session(s) => Some(s),
+            HttpIncoming::Exchange(_) => None,
+        }
+    }
+}
+
+impl Transport for HttpIncoming {
+    type Reader = HttpIncomingReader;
+    type Writer = HttpIncomingWriter;
+
+    fn info(&self) -> TransportInfo {
+        match self {
+            HttpIncoming::Session(s) => s.info(),
+            HttpIncoming::Exchange(e) => e.info(),
+        }
+    }
+
+    fn split(self) -> (HttpIncomingReader, HttpIncomingWriter) {
+        match self {
+            HttpIncoming::Session(s) => {
+                let (r, w) = s.split();
+                (
+                    HttpIncomingReader::Session(r),
+                    HttpIncomingWriter::Session(w),
+                )
+            }
+            HttpIncoming::Exchange(e) => {
+                let (r, w) = e.split();
+                (
+                    HttpIncomingReader::Exchange(r),
+                    HttpIncomingWriter::Exchange(w),
+                )
+            }
+        }
+    }
+}
+
+/// The reading half of an [`HttpIncoming`].
+pub enum HttpIncomingReader {
+    /// Of a session.
+    Session(HttpSessionReader),
+    /// Of a stateless exchange.
+    Exchange(crate::http::exchange::HttpExchangeReader),
+}
+
+impl FrameReader for HttpIncomingReader {
+    async fn next_frame(&mut self) -> Option<Result<Frame, TransportError>> {
+        match self {
+            HttpIncomingReader::Session(r) => r.next_frame().await,
+            HttpIncomingReader::Exchange(r) => r.next_frame().await,
+        }
+    }
+}
+
+/// The writing half of an [`HttpIncoming`].
+pub enum HttpIncomingWriter {
+    /// Of a session.
+    Session(HttpSessionWriter),
+    /// Of a stateless exchange.
+    Exchange(crate::http::exchange::HttpExchangeWriter),
+}
+
+impl FrameWriter for HttpIncomingWriter {
+    async fn write_batch(&mut self, batch: &[Bytes]) -> Result<(), TransportError> {
+        match self {
+            HttpIncomingWriter::Session(w) => w.write_batch(batch).await,
+            HttpIncomingWriter::Exchange(w) => w.write_batch(batch).await,
+        }
+    }
+
+    async fn close(&mut self) -> Result<(), TransportError> {
+        match self {
+            HttpIncomingWriter::Session(w) => w.close().await,
+            HttpIncomingWriter::Exchange(w) => w.close().await,
+        }
     }
 }
 
@@ -569,6 +729,14 @@ async fn handle(
 ) -> HttpResponse {
     let headers = request.headers();
     if !guard::headers_are_clean(headers, &shared.config.header_limits) {
+        // A 2026-07-28 routing header that carries bytes it may not is a HeaderMismatch.
+        if let Some(name) = guard::bad_mcp_header(headers, &shared.config.header_limits) {
+            let message = format!("Header mismatch: header {name} has invalid characters");
+            return rpc_error(
+                StatusCode::BAD_REQUEST,
+                ErrorResponse::new(None, modern::HEADER_MISMATCH, message),
+            );
+        }
         return refuse(
             StatusCode::BAD_REQUEST,
             "header refused (control bytes or size)",
@@ -596,8 +764,17 @@ async fn handle(
     if request.uri().path() != shared.config.endpoint {
         return plain(StatusCode::NOT_FOUND);
     }
+    let modern_only = shared.config.eras == EraPolicy::ModernOnly;
     match *request.method() {
         Method::POST => post(shared, peer, request).await,
+        _ if modern_only => {
+            // 2026-07-28 has no GET stream and no session to DELETE.
+            let mut response = plain(StatusCode::METHOD_NOT_ALLOWED);
+            response
+                .headers_mut()
+                .insert(ALLOW, HeaderValue::from_static("POST"));
+            response
+        }
         Method::GET => get(shared, request),
         Method::DELETE => delete(shared, request),
         _ => {
@@ -688,7 +865,8 @@ async fn post(
     peer: SocketAddr,
     request: Request<Incoming>,
 ) -> HttpResponse {
-    let headers = request.headers();
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
     let accept = || headers.get_all(ACCEPT).iter().map(HeaderValue::as_bytes);
     if !guard::accepts(accept(), "application/json")
         || !guard::accepts(accept(), "text/event-stream")
@@ -715,12 +893,17 @@ async fn post(
     if declared.is_some_and(|len| len > max as u64) {
         return refuse(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
     }
-    let session_id = match session_header(headers) {
-        Ok(id) => id.map(str::to_owned),
-        Err(response) => return *response,
+    let eras = shared.config.eras;
+    // A modern-only server ignores session ids (2026-07-28 has none).
+    let session_id = if eras == EraPolicy::ModernOnly {
+        None
+    } else {
+        match session_header(headers) {
+            Ok(id) => id.map(str::to_owned),
+            Err(response) => return *response,
+        }
     };
-    let version_ok = check_version(&shared, headers);
-    let body = match Limited::new(request.into_body(), max).collect().await {
+    let body = match Limited::new(body, max).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(err)
             if err
@@ -740,6 +923,10 @@ async fn post(
         Ok(message) => message,
         Err(err) => return rpc_error(StatusCode::BAD_REQUEST, ErrorResponse::from(err)),
     };
+    if is_modern_post(&shared, headers, session_id.is_some(), &message) {
+        return post_modern(shared, peer, headers, message, body).await;
+    }
+    let version_ok = check_version(&shared, headers);
     let draining = shared.draining.load(Ordering::SeqCst);
     let (session, created) = match session_id {
         Some(id) => match shared.session(&id) {
@@ -810,6 +997,173 @@ async fn post(
     }
 }
 
+/// The era of a POST (see [`modern`]): `initialize` and session requests are the handshake
+/// era unless their `_meta` says otherwise; a modern-only server takes everything as modern.
+fn is_modern_post(
+    shared: &ListenerShared,
+    headers: &HeaderMap,
+    has_session: bool,
+    message: &Message,
+) -> bool {
+    let (method, params) = match message {
+        Message::Request(r) => (r.method.as_str(), r.params.as_ref()),
+        Message::Notification(n) => (n.method.as_str(), n.params.as_ref()),
+        // Answers belong to sessions; a modern client sends none.
+        _ => return shared.config.eras == EraPolicy::ModernOnly,
+    };
+    match shared.config.eras {
+        EraPolicy::ModernOnly => true,
+        EraPolicy::HandshakeOnly => false,
+        EraPolicy::Both if method == INITIALIZE || has_session => modern::has_modern_meta(params),
+        EraPolicy::Both => modern::is_modern(
+            method,
+            params,
+            headers.get(MCP_PROTOCOL_VERSION).map(HeaderValue::as_bytes),
+            &shared.config.protocol_versions,
+        ),
+    }
+}
+
+/// Serves a 2026-07-28 POST: the mirrored headers are checked against the body, then the
+/// request goes to the engine as its own [`HttpExchangeTransport`] and the answer comes
+/// back on this response (see the exchange module).
+async fn post_modern(
+    shared: Arc<ListenerShared>,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    message: Message,
+    body: Bytes,
+) -> HttpResponse {
+    let request = match message {
+        Message::Request(request) => request,
+        // No client notification means anything over 2026-07-28 HTTP (closing a response
+        // stream is the cancellation): accepted and dropped.
+        Message::Notification(_) => return plain(StatusCode::ACCEPTED),
+        _ => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "a 2026-07-28 client sends requests and notifications only",
+            );
+        }
+    };
+    let tool_headers = if request.method == "tools/call" {
+        let source = shared.param_headers.read().clone();
+        let tool = request
+            .params
+            .as_ref()
+            .and_then(|p| p.get("name"))
+            .and_then(serde_json::Value::as_str);
+        match (source, tool) {
+            (Some(source), Some(tool)) => source.param_headers(tool),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    if let Err(mismatch) = modern::check_headers(
+        headers,
+        &request.method,
+        request.params.as_ref(),
+        tool_headers.as_deref(),
+    ) {
+        tracing::debug!(method = %request.method, %mismatch, "request headers refused");
+        let error = ErrorResponse::new(
+            Some(request.id),
+            modern::HEADER_MISMATCH,
+            mismatch.to_string(),
+        );
+        return rpc_error(StatusCode::BAD_REQUEST, error);
+    }
+    if request.method == INITIALIZE {
+        // 2026-07-28 has no handshake: the method does not exist in this era.
+        let error = ErrorResponse::new(
+            Some(request.id),
+            ErrorCode::METHOD_NOT_FOUND,
+            "method not found: initialize (2026-07-28 has no handshake; use server/discover)",
+        );
+        return rpc_error(StatusCode::NOT_FOUND, error);
+    }
+    if shared.draining.load(Ordering::SeqCst) {
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, "server is shutting down");
+    }
+    let long_lived = request.method == "subscriptions/listen";
+    let (exchange, first) = ExchangeShared::new(
+        request.id.clone(),
+        long_lived,
+        shared.config.sse_buffer,
+        shared.in_flight.clone(),
+    );
+    // Dropped before the answer or stream is handed over (the client went away, or a
+    // refusal below): the exchange ends, which cancels the request in the engine.
+    let _abandon = AbandonExchange(exchange.clone());
+    if !shared.add_exchange(&exchange) {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many requests in flight",
+        );
+    }
+    let info = TransportInfo::new(
+        TransportKind::Http,
+        format!("{peer} request {}", request.id),
+        shared.config.max_body_bytes,
+    );
+    let transport = HttpExchangeTransport::new(exchange.clone(), BytesMut::from(&body[..]), info);
+    if shared
+        .new_sessions
+        .send(HttpIncoming::Exchange(transport))
+        .await
+        .is_err()
+    {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server is not accepting requests",
+        );
+    }
+    match first.await {
+        Ok(First::Answer(answer)) => {
+            let status = envelope::error_code(&answer)
+                .and_then(|code| i32::try_from(code).ok())
+                .map_or(StatusCode::OK, |code| {
+                    modern::status_for_error(ErrorCode(code))
+                });
+            let mut response = Response::new(ServerBody::full(answer));
+            *response.status_mut() = status;
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
+        }
+        Ok(First::Stream(events)) => {
+            let body = SseBody::new(events, shared.config.sse_keepalive).ending(exchange.clone());
+            let mut response = Response::new(ServerBody::Sse(body));
+            let headers = response.headers_mut();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+            response
+        }
+        // The engine ended the exchange without answering (it shut down).
+        Err(_) => rpc_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorResponse::new(
+                Some(request.id),
+                ErrorCode::INTERNAL_ERROR,
+                "the server ended without answering the request",
+            ),
+        ),
+    }
+}
+
+/// Ends a stateless exchange whose POST is dropped while it still waits for its first
+/// frame (the client went away).
+struct AbandonExchange(Arc<ExchangeShared>);
+
+impl Drop for AbandonExchange {
+    fn drop(&mut self) {
+        self.0.abandon_if_waiting();
+    }
+}
+
 struct AbandonJson {
     session: Arc<SessionShared>,
     id: RequestId,
@@ -856,7 +1210,12 @@ async fn create_session(
         },
         info,
     };
-    if shared.new_sessions.send(transport).await.is_err() {
+    if shared
+        .new_sessions
+        .send(HttpIncoming::Session(transport))
+        .await
+        .is_err()
+    {
         shared.end_session(&session, EndReason::Shutdown);
         return Err(Box::new(refuse(
             StatusCode::SERVICE_UNAVAILABLE,

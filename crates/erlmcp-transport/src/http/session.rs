@@ -42,11 +42,11 @@ pub(crate) struct InFlight {
 }
 
 impl InFlight {
-    fn add(&self) {
+    pub(crate) fn add(&self) {
         self.count.fetch_add(1, Ordering::SeqCst);
     }
 
-    fn done(&self) {
+    pub(crate) fn done(&self) {
         if self.count.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.idle.notify_waiters();
         }

@@ -59,6 +59,19 @@ pub(crate) fn encode_event(id: EventId, data: &[u8]) -> Bytes {
     out.freeze()
 }
 
+/// Encodes one event without an id (2026-07-28 streams are not resumable).
+pub(crate) fn encode_data(data: &[u8]) -> Bytes {
+    let mut out = BytesMut::with_capacity(data.len() + 16);
+    for line in data.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        out.put_slice(b"data: ");
+        out.put_slice(line);
+        out.put_u8(b'\n');
+    }
+    out.put_u8(b'\n');
+    out.freeze()
+}
+
 /// The priming event that opens a stream: an id to resume from, the reconnection delay,
 /// and empty data.
 pub(crate) fn encode_priming(id: EventId, retry_ms: u64) -> Bytes {

@@ -8,8 +8,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use erlmcp_transport::http::{HttpListener, HttpServerConfig, HttpServerHandle};
-use erlmcp_transport::{Frame, FrameReader, FrameWriter, HttpSessionTransport, Transport};
+use erlmcp_transport::http::{
+    HttpIncoming, HttpListener, HttpServerConfig, HttpServerHandle, ParamHeaderSource,
+};
+use erlmcp_transport::{Frame, FrameReader, FrameWriter, Transport};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue};
@@ -41,7 +43,18 @@ pub struct Harness {
 
 /// Starts a listener on a free loopback port with `config` and the scripted engine.
 pub async fn start(config: HttpServerConfig) -> Harness {
+    start_with(config, None).await
+}
+
+/// [`start`], with a source of `x-mcp-header` annotations for `tools/call`.
+pub async fn start_with(
+    config: HttpServerConfig,
+    params: Option<Arc<dyn ParamHeaderSource>>,
+) -> Harness {
     let listener = HttpListener::bind(config).await.expect("bind");
+    if let Some(params) = params {
+        listener.set_param_headers(params);
+    }
     let handle = listener.handle();
     let url = format!("http://{}/mcp", listener.local_addr());
     let ended = Arc::new(AtomicUsize::new(0));
@@ -59,7 +72,7 @@ pub async fn start(config: HttpServerConfig) -> Harness {
     }
 }
 
-type Writer = Arc<Mutex<erlmcp_transport::http::HttpSessionWriter>>;
+type Writer = Arc<Mutex<erlmcp_transport::http::HttpIncomingWriter>>;
 
 async fn write(writer: &Writer, message: Value) {
     let frame = Bytes::from(serde_json::to_vec(&message).expect("json"));
@@ -74,8 +87,15 @@ async fn write(writer: &Writer, message: Value) {
 /// - `sample`: sends the request `sampling/createMessage` (id `"srv-1"`) and answers with
 ///   the client's answer to it.
 ///
+/// - `stream` `{n, ms}`: sends `n` notifications `tick` `{i}`, `ms` apart, and never
+///   answers (like `subscriptions/listen`);
+/// - `fail` `{code}`: answers with that JSON-RPC error code;
+/// - `tools/list`: the tool `route` (arguments `region`, string, and `shard`, integer,
+///   mirrored as `Mcp-Param-Region` / `-Shard`) and `broken` (an annotation on a number);
+/// - `tools/call`: `{called: name, arguments}`.
+///
 /// Notification `trigger/push` `{n}`: sends `n` notifications `pushed` `{i}`.
-async fn scripted_session(transport: HttpSessionTransport, ended: Arc<AtomicUsize>) {
+async fn scripted_session(transport: HttpIncoming, ended: Arc<AtomicUsize>) {
     let (mut reader, writer) = transport.split();
     let writer: Writer = Arc::new(Mutex::new(writer));
     let waiting: Arc<Mutex<HashMap<String, oneshot::Sender<Value>>>> = Arc::default();
@@ -113,6 +133,47 @@ async fn scripted_session(transport: HttpSessionTransport, ended: Arc<AtomicUsiz
                 write(&writer, answer(json!({"protocolVersion": version, "capabilities": {}, "serverInfo": {"name": "scripted", "version": "0"}}))).await;
             }
             ("ping", true) => write(&writer, answer(json!({}))).await,
+            ("tools/list", true) => {
+                write(
+                    &writer,
+                    answer(json!({"tools": [
+                        {"name": "route", "inputSchema": {"type": "object", "properties": {
+                            "region": {"type": "string", "x-mcp-header": "Region"},
+                            "shard": {"type": "integer", "x-mcp-header": "Shard"},
+                            "query": {"type": "string"}
+                        }}},
+                        {"name": "broken", "inputSchema": {"type": "object", "properties": {
+                            "ratio": {"type": "number", "x-mcp-header": "Ratio"}
+                        }}}
+                    ]})),
+                )
+                .await;
+            }
+            ("tools/call", true) => {
+                write(
+                    &writer,
+                    answer(json!({"called": params["name"], "arguments": params["arguments"]})),
+                )
+                .await;
+            }
+            ("fail", true) => {
+                let code = params["code"].as_i64().unwrap_or(-32603);
+                write(&writer, json!({"jsonrpc":"2.0","id": id,"error":{"code": code,"message": "scripted failure"}})).await;
+            }
+            ("stream", true) => {
+                let n = params["n"].as_u64().unwrap_or(1);
+                let ms = params["ms"].as_u64().unwrap_or(10);
+                tokio::spawn(async move {
+                    for i in 0..n {
+                        write(
+                            &writer,
+                            json!({"jsonrpc":"2.0","method":"tick","params":{"i": i}}),
+                        )
+                        .await;
+                        tokio::time::sleep(Duration::from_millis(ms)).await;
+                    }
+                });
+            }
             ("echo", true) => write(&writer, answer(params)).await,
             ("slow", true) => {
                 let ms = params["ms"].as_u64().unwrap_or(100);

@@ -6,8 +6,16 @@ Usage:
     python_http_client.py --mode {legacy,auto} --url http://127.0.0.1:PORT/mcp
 
 `--mode` is passed to `mcp.Client(mode=...)`: `legacy` forces the `initialize` handshake;
-`auto` first probes `server/discover` (over HTTP: a POST without a session, which the
-server refuses with 400) and falls back to `initialize`.
+`auto` (the SDK's default) first probes `server/discover`, which erlmcp answers, so the
+client lands on MCP 2026-07-28 and every request is stateless: a sessionless POST with
+the per-request `_meta` and the mirrored headers (`Mcp-Method`, `Mcp-Name`,
+`MCP-Protocol-Version`), checked by the server.
+
+2026-07-28 run (`auto`): the era is 2026-07-28; tools, structured results, isError,
+resources (text, blob, template), prompts, progress on the request's SSE stream,
+sampling and elicitation as input-required results that the SDK answers with its
+callbacks and retries, and a `subscriptions/listen` stream that delivers a resource
+update. Handshake-era run (`legacy`):
 
 What travels where on the wire:
   * answers come back on the request's own SSE stream (priming event first);
@@ -129,7 +137,12 @@ def callbacks(seen: Observed) -> dict[str, Any]:
     }
 
 
-async def run_checks(client: Client, rec: Recorder, seen: Observed) -> None:
+async def run_checks(client: Client, rec: Recorder, seen: Observed, mode: str) -> None:
+    async def era() -> None:
+        version = client.protocol_version
+        wanted = "2026-07-28" if mode == "auto" else "2025-11-25"
+        rec.check("era.protocol_version", version == wanted, f"negotiated {version!r}, wanted {wanted}", version)
+
     async def handshake() -> None:
         info = client.server_info if hasattr(client, "server_info") else None
         caps = client.server_capabilities
@@ -220,7 +233,19 @@ async def run_checks(client: Client, rec: Recorder, seen: Observed) -> None:
         await client.send_ping()
         rec.check("ping", True, "")
 
-    groups = [handshake, tools, resources, prompts, progress, logging, sampling, elicitation, subscription, reconnection, ping]
+    async def listen() -> None:
+        async with client.listen(resource_subscriptions=[COUNTER_URI]) as sub:
+            bumped = await client.call_tool("bump", {})
+            rec.check("listen.bump", "notified=" in text_of(bumped), f"bump gave {text_of(bumped)!r}")
+            with anyio.fail_after(STEP_TIMEOUT):
+                async for event in sub:
+                    rec.check("listen.resource_updated", COUNTER_URI in repr(event), f"event {event!r}", repr(event))
+                    break
+
+    if mode == "auto":
+        groups = [era, handshake, tools, resources, prompts, progress, sampling, elicitation, listen]
+    else:
+        groups = [era, handshake, tools, resources, prompts, progress, logging, sampling, elicitation, subscription, reconnection, ping]
     for group in groups:
         try:
             with anyio.fail_after(STEP_TIMEOUT * 2):
@@ -247,7 +272,7 @@ async def main_async(mode: str, url: str, rec: Recorder) -> dict[str, Any]:
     with anyio.fail_after(TOTAL_TIMEOUT):
         async with client:
             rec.check("connect", True, "", f"mode={mode}")
-            await run_checks(client, rec, seen)
+            await run_checks(client, rec, seen, mode)
     return {"notifications_seen": sorted(set(seen.notifications))}
 
 
