@@ -9,7 +9,9 @@
 //!    bundle's `supervision` section.
 //! 2. Load: `cargo xtask bench` with `--seconds`.
 //! 3. Overload: the `overload` harness for `--overload-seconds` (`flow_control` section,
-//!    `evidence/overload.csv` and `evidence/overload.png`).
+//!    `evidence/overload.csv` and `evidence/overload.png`; the harness fails the run when
+//!    flow control did not hold), and the circuit breaker's criterion bench
+//!    (`flow_control.breaker_bench`).
 //! 4. Fuzz: every target for `--fuzz-seconds` (skipped at 0).
 //! 5. SBOM: `evidence/sbom.cdx.json`.
 //!
@@ -41,7 +43,8 @@ pub fn run(
     )
     .with_context(|| format!("parse {}", supervision_path.display()))?;
     let throughput = bench::run(ws, seconds, false, &[])?;
-    let flow_control = overload::run(ws, overload_seconds)?;
+    let mut flow_control = overload::run(ws, overload_seconds)?;
+    flow_control["breaker_bench"] = overload::breaker_bench(ws)?;
     let fuzz = if fuzz_seconds > 0 {
         Some(fuzz::run(ws, &ws.root.join("fuzz"), fuzz_seconds)?)
     } else {
