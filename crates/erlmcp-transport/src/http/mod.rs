@@ -36,13 +36,15 @@
 //! ## Client
 //! [`HttpClientTransport::connect`] gives a [`Transport`](crate::Transport) for a client
 //! engine: it POSTs each frame, reads JSON or SSE answers, opens the GET stream after
-//! initialization, resumes dropped streams with `Last-Event-ID`, reports a forgotten
-//! session as [`TransportError::SessionExpired`](crate::TransportError::SessionExpired),
-//! and sends DELETE on close. `http://` only: TLS is out of scope.
+//! initialization, resumes dropped streams with `Last-Event-ID`, re-initializes a session
+//! the server forgot (404) and replays the request once (`renew.rs`), sends every POST
+//! through a circuit breaker (`erlmcp-flow`), and sends DELETE on close. `http://` only:
+//! TLS is out of scope.
 //!
 //! ## What this module does not do
 //! It reads JSON-RPC envelopes (kind and id) to route answers and recognises `initialize`
-//! to start a session; it knows no other MCP method. The 2026-07-28 (stateless) header
+//! to start a session (and, renewing one, sends `notifications/initialized`); it knows no
+//! other MCP method. The 2026-07-28 (stateless) header
 //! rules are not implemented here.
 
 mod body;
@@ -50,11 +52,15 @@ pub mod client;
 pub mod config;
 mod envelope;
 mod guard;
+mod renew;
 pub mod server;
 mod session;
 mod sse;
 
-pub use client::{HttpClientOptions, HttpClientReader, HttpClientTransport, HttpClientWriter};
+pub use client::{
+    HttpClientOptions, HttpClientReader, HttpClientTransport, HttpClientWriter, UNREACHABLE,
+    is_unreachable,
+};
 pub use config::{HttpServerConfig, InvalidHttpConfig, ResponseMode};
 pub use server::{
     DEFAULT_PROTOCOL_VERSION, HttpListener, HttpServerHandle, HttpSessionHandle, HttpSessionReader,
