@@ -11,11 +11,13 @@
 //!   stdio or loopback TCP, and stopping it.
 //! - [`scenario`]: one scenario end to end, turned into an
 //!   [`erlmcp_evidence::ThroughputRecord`]; [`report`]: the human summary table.
+//! - [`overload_verdict`]: the pass/fail rules of the `overload` binary.
 //!
 //! It records figures with `erlmcp-evidence` types and leaves bundles, SBOMs and the
 //! orchestration of whole runs to `xtask`.
 
 pub mod driver;
+pub mod overload_verdict;
 pub mod peer;
 pub mod report;
 pub mod scenario;

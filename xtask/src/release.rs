@@ -6,10 +6,15 @@
 //!    Failing tests stop the run before anything is written. The run has
 //!    `ERLMCP_SUPERVISION_EVIDENCE` set, so the crash-isolation test of
 //!    `crates/erlmcp/tests/supervision.rs` writes `evidence/out/supervision.json`: the
-//!    bundle's `supervision` section.
+//!    bundle's `supervision` section. It also has `ERLMCP_LIFECYCLE_EVIDENCE` set, so the
+//!    lifecycle soak of `crates/erlmcp-protocol/tests/leaks.rs` writes
+//!    `evidence/out/lifecycle.json`, read with [`LifecycleRecord::parse`]: the `lifecycle`
+//!    section.
 //! 2. Load: `cargo xtask bench` with `--seconds`.
 //! 3. Overload: the `overload` harness for `--overload-seconds` (`flow_control` section,
-//!    `evidence/overload.csv` and `evidence/overload.png`).
+//!    `evidence/overload.csv` and `evidence/overload.png`; the harness fails the run when
+//!    flow control did not hold), and the circuit breaker's criterion bench
+//!    (`flow_control.breaker_bench`).
 //! 4. Fuzz: every target for `--fuzz-seconds` (skipped at 0).
 //! 5. SBOM: `evidence/sbom.cdx.json`.
 //!
@@ -21,7 +26,7 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use cargo_metadata::{Message, MetadataCommand};
-use erlmcp_evidence::{Bundle, CargoTestLog, Environment, TestSuiteRecord};
+use erlmcp_evidence::{Bundle, CargoTestLog, Environment, LifecycleRecord, TestSuiteRecord};
 
 use crate::workspace::{self, Workspace};
 use crate::{bench, fuzz, overload, regression, sbom};
@@ -33,15 +38,18 @@ pub fn run(
     overload_seconds: f64,
     fuzz_seconds: u64,
 ) -> anyhow::Result<()> {
-    let supervision_path = ws.out_dir().join("supervision.json");
-    let tests = run_tests(ws, &supervision_path)?;
-    let supervision: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(&supervision_path)
-            .with_context(|| format!("read {}", supervision_path.display()))?,
-    )
-    .with_context(|| format!("parse {}", supervision_path.display()))?;
+    let figures = TestFigures {
+        supervision: ws.out_dir().join("supervision.json"),
+        lifecycle: ws.out_dir().join("lifecycle.json"),
+    };
+    let tests = run_tests(ws, &figures)?;
+    let supervision: serde_json::Value = serde_json::from_slice(&read(&figures.supervision)?)
+        .with_context(|| format!("parse {}", figures.supervision.display()))?;
+    let lifecycle = LifecycleRecord::parse(&read(&figures.lifecycle)?)
+        .with_context(|| format!("parse {}", figures.lifecycle.display()))?;
     let throughput = bench::run(ws, seconds, false, &[])?;
-    let flow_control = overload::run(ws, overload_seconds)?;
+    let mut flow_control = overload::run(ws, overload_seconds)?;
+    flow_control["breaker_bench"] = overload::breaker_bench(ws)?;
     let fuzz = if fuzz_seconds > 0 {
         Some(fuzz::run(ws, &ws.root.join("fuzz"), fuzz_seconds)?)
     } else {
@@ -65,6 +73,9 @@ pub fn run(
     bundle
         .sections
         .insert("flow_control".to_owned(), flow_control);
+    bundle
+        .sections
+        .insert("lifecycle".to_owned(), serde_json::to_value(&lifecycle)?);
     let path = ws.evidence_dir().join("bundle.json");
     bundle.write(&path)?;
     eprintln!(
@@ -78,26 +89,45 @@ pub fn run(
     Ok(())
 }
 
+/// Where tests write figures for the bundle.
+struct TestFigures {
+    /// `ERLMCP_SUPERVISION_EVIDENCE`: the crash-isolation test.
+    supervision: std::path::PathBuf,
+    /// `ERLMCP_LIFECYCLE_EVIDENCE`: the lifecycle soak.
+    lifecycle: std::path::PathBuf,
+}
+
+fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("read {}", path.display()))
+}
+
+/// Removes a figures file left by an earlier run, so a stale one is never read.
+fn remove_stale(path: &Path) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+    }
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("remove {}", path.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Runs the workspace tests, streaming their output, and returns one record per binary.
-/// The supervision test writes its figures to `supervision_path` (removed first, so a
-/// stale file is never read).
-fn run_tests(ws: &Workspace, supervision_path: &Path) -> anyhow::Result<Vec<TestSuiteRecord>> {
+/// The supervision test and the lifecycle soak write their figures to `figures` (removed
+/// first, so a stale file is never read).
+fn run_tests(ws: &Workspace, figures: &TestFigures) -> anyhow::Result<Vec<TestSuiteRecord>> {
     let python = regression::ensure_venv(ws)?;
     let names = suite_names(ws, &python)?;
     let mut log = CargoTestLog::with_names(names);
-    if let Some(dir) = supervision_path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
-    }
-    match std::fs::remove_file(supervision_path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(e).with_context(|| format!("remove {}", supervision_path.display()));
-        }
-        _ => {}
-    }
+    remove_stale(&figures.supervision)?;
+    remove_stale(&figures.lifecycle)?;
     let mut command = regression::test_command(ws, &python);
     command
         .arg("--no-fail-fast")
-        .env("ERLMCP_SUPERVISION_EVIDENCE", supervision_path);
+        .env("ERLMCP_SUPERVISION_EVIDENCE", &figures.supervision)
+        .env("ERLMCP_LIFECYCLE_EVIDENCE", &figures.lifecycle);
     let status = workspace::run_tee(&mut command, |line| log.feed(line))?;
     let records = log.into_records();
     let failed: u64 = records.iter().map(|r| r.failed).sum();

@@ -4,6 +4,8 @@
 //! ```text
 //! overload [--seconds 10] [--queue-cap 1000] [--queue-bytes 1048576]
 //!          [--budget-bytes 8388608] [--read-chunk 4096] [--read-interval-ms 10]
+//!          [--max-rss-growth-mib 32] [--max-rss-drift-mib 8] [--min-ratio 10]
+//!          [--max-idle-ms 1000]
 //!          [--csv evidence/out/overload.csv] [--png evidence/out/overload.png] [--out FILE]
 //! ```
 //!
@@ -11,10 +13,18 @@
 //! to a raw TCP client that reads `--read-chunk` bytes every `--read-interval-ms`; the
 //! server's flow control (queue cap, drop-then-disconnect slow-consumer policy, shared
 //! memory budget) must bound the queue and the process RSS and disconnect it. When it is
-//! disconnected it reconnects and asks again, so the overload lasts the whole run. A
+//! disconnected it reconnects (and again does not keep up), so the overload lasts the
+//! whole run. A
 //! healthy client calls `echo` in a loop meanwhile. Every 100 ms the process RSS, the
 //! queued messages, the budget and the healthy calls are sampled into a CSV and a PNG;
 //! a JSON summary goes to stdout (or `--out`). The run stops by itself.
+//!
+//! The run then judges itself ([`erlmcp_benches::overload_verdict`]): the queue above its
+//! cap, RSS growth beyond `--max-rss-growth-mib` (or still climbing in the second half by
+//! more than `--max-rss-drift-mib`), a slow session never disconnected, a failed healthy
+//! call, a producer/consumer ratio under `--min-ratio`, or the overload lapsing for more
+//! than `--max-idle-ms` each make it exit non-zero, after writing every output, with one
+//! line per broken rule on stderr (and in the summary's `verdict`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -28,6 +38,7 @@ use erlmcp::net;
 use erlmcp::prelude::*;
 use erlmcp::protocol::SessionConfig;
 use erlmcp::transport::TcpAcceptor;
+use erlmcp_benches::overload_verdict;
 use erlmcp_flow::{FlowConfig, QueueConfig, SlowAction, SlowConsumerPolicy};
 use parking_lot::Mutex;
 use plotters::prelude::*;
@@ -64,6 +75,19 @@ struct Cli {
     /// Pause between the slow client's reads, ms.
     #[arg(long, default_value_t = 10)]
     read_interval_ms: u64,
+    /// Largest allowed RSS growth over the baseline before the clients start, MiB.
+    #[arg(long, default_value_t = 32)]
+    max_rss_growth_mib: u64,
+    /// Largest allowed rise of the RSS peak from the first half of the run to the second,
+    /// MiB (memory must plateau under a sustained, bounded overload).
+    #[arg(long, default_value_t = 8)]
+    max_rss_drift_mib: u64,
+    /// Smallest producer/consumer rate ratio that counts as overload.
+    #[arg(long, default_value_t = 10.0)]
+    min_ratio: f64,
+    /// Longest allowed stretch with nothing queued for the slow session, ms.
+    #[arg(long, default_value_t = 1000)]
+    max_idle_ms: u64,
     /// Time series output.
     #[arg(long, default_value = "evidence/out/overload.csv")]
     csv: PathBuf,
@@ -73,6 +97,23 @@ struct Cli {
     /// JSON summary output (stdout when absent).
     #[arg(long)]
     out: Option<PathBuf>,
+}
+
+/// Time between samples, ms.
+const SAMPLE_MS: u64 = 100;
+
+/// The slow client's pause before reconnecting, ms.
+const RECONNECT_PAUSE_MS: u64 = 100;
+
+/// One end of a slow connection by the server.
+#[derive(Debug, Clone, Copy)]
+struct Disconnect {
+    /// When, since the start of the run.
+    at_ms: u64,
+    /// How long after its flood request.
+    after_ms: u64,
+    /// Seen as EOF by the client (else by its watchdog).
+    via_eof: bool,
 }
 
 /// One 100 ms sample.
@@ -91,6 +132,7 @@ struct Sample {
 #[derive(Default)]
 struct Counters {
     produced: AtomicU64,
+    /// Time the flood handlers ran, summed over every slow connection.
     flood_micros: AtomicU64,
     consumed_bytes: AtomicU64,
     consumed_lines: AtomicU64,
@@ -150,7 +192,18 @@ fn server(cli: &Cli, counters: Arc<Counters>, stop: Arc<AtomicBool>) -> anyhow::
                 let counters = counters.clone();
                 let stop = stop.clone();
                 async move {
-                    let began = Instant::now();
+                    // Adds the time since the last report to the shared active time; a
+                    // handler dropped when its session is closed loses at most 256
+                    // messages' worth.
+                    let mut reported = Instant::now();
+                    let mut report = |counters: &Counters| {
+                        let now = Instant::now();
+                        counters.flood_micros.fetch_add(
+                            now.duration_since(reported).as_micros() as u64,
+                            Ordering::Relaxed,
+                        );
+                        reported = now;
+                    };
                     let mut i = 0u64;
                     while !ctx.is_cancelled() && !stop.load(Ordering::Relaxed) {
                         ctx.log(
@@ -162,11 +215,10 @@ fn server(cli: &Cli, counters: Arc<Counters>, stop: Arc<AtomicBool>) -> anyhow::
                         counters.produced.fetch_add(1, Ordering::Relaxed);
                         i += 1;
                         if i.is_multiple_of(256) {
-                            counters
-                                .flood_micros
-                                .store(began.elapsed().as_micros() as u64, Ordering::Relaxed);
+                            report(&counters);
                         }
                     }
+                    report(&counters);
                     Ok(CallToolResult::text("flooded"))
                 }
             },
@@ -183,16 +235,34 @@ fn server(cli: &Cli, counters: Arc<Counters>, stop: Arc<AtomicBool>) -> anyhow::
         .map_err(|e| anyhow!("server: {e}"))
 }
 
-/// One slow connection: handshake, ask for a flood, read slowly until the server closes.
-/// Returns when the server disconnected it (`Some(ms after the flood request)`) or the
-/// run ended (`None`).
+/// How a slow connection ended.
+enum SlowEnd {
+    /// The server ended the session: `via_eof` when the client read the EOF itself,
+    /// otherwise its watchdog saw the session leave the server's table first.
+    Disconnected { after_ms: u64, via_eof: bool },
+    /// The run ended.
+    Stopped,
+}
+
+/// One slow connection: handshake, ask for a flood, read slowly until the server ends
+/// the session.
+///
+/// Why a watchdog: when the server closes a slow consumer's connection, its FIN sits in
+/// the kernel behind megabytes of already-written notifications (loopback send buffers
+/// grow to several MiB), which this reader drains at a few hundred KiB/s — it would read
+/// the EOF seconds later, and the run would be idle meanwhile. Like a client with an
+/// application-level liveness check, it instead watches for its session to leave the
+/// server's session table (the harness runs the server in-process) and reconnects at
+/// once, so the overload is sustained. Both ways are counted.
 async fn slow_connection(
     addr: SocketAddr,
+    server: &Server,
+    healthy_id: u64,
     cli_chunk: usize,
     interval: Duration,
     counters: &Counters,
     stop: &AtomicBool,
-) -> anyhow::Result<Option<u64>> {
+) -> anyhow::Result<SlowEnd> {
     // A small receive buffer, so the kernel does not hide the slowness for long.
     let socket = tokio::net::TcpSocket::new_v4()?;
     socket.set_recv_buffer_size(64 * 1024)?;
@@ -207,11 +277,38 @@ async fn slow_connection(
         stream.write_all(format!("{line}\n").as_bytes()).await?;
     }
     let asked = Instant::now();
+    let slow_session_live = || server.sessions().iter().any(|s| s.id != healthy_id);
+    let mut seen_live = false;
+    let mut last_check = Instant::now();
     let mut buf = vec![0u8; cli_chunk];
     while !stop.load(Ordering::Relaxed) {
-        match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return Ok(Some(asked.elapsed().as_millis() as u64)),
-            Ok(n) => {
+        let after_ms = asked.elapsed().as_millis() as u64;
+        if last_check.elapsed() >= Duration::from_millis(SAMPLE_MS) {
+            last_check = Instant::now();
+            let live = slow_session_live();
+            if seen_live && !live {
+                return Ok(SlowEnd::Disconnected {
+                    after_ms,
+                    via_eof: false,
+                });
+            }
+            seen_live |= live;
+        }
+        // Bounded, so that a server that stops writing does not hide the watchdog.
+        match tokio::time::timeout(
+            interval.max(Duration::from_millis(10)),
+            stream.read(&mut buf),
+        )
+        .await
+        {
+            Err(_) => continue,
+            Ok(Ok(0) | Err(_)) => {
+                return Ok(SlowEnd::Disconnected {
+                    after_ms,
+                    via_eof: true,
+                });
+            }
+            Ok(Ok(n)) => {
                 counters
                     .consumed_bytes
                     .fetch_add(n as u64, Ordering::Relaxed);
@@ -223,7 +320,7 @@ async fn slow_connection(
         }
         tokio::time::sleep(interval).await;
     }
-    Ok(None)
+    Ok(SlowEnd::Stopped)
 }
 
 fn write_csv(samples: &[Sample], path: &Path) -> anyhow::Result<()> {
@@ -400,7 +497,7 @@ fn ensure_parent(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run(cli: Cli) -> anyhow::Result<Value> {
+async fn run(cli: Cli) -> anyhow::Result<(Value, Vec<String>)> {
     let counters = Arc::new(Counters::default());
     let stop = Arc::new(AtomicBool::new(false));
     let server = server(&cli, counters.clone(), stop.clone())?;
@@ -413,30 +510,40 @@ async fn run(cli: Cli) -> anyhow::Result<Value> {
     let started = Instant::now();
     let duration = Duration::from_secs_f64(cli.seconds.max(0.5));
 
-    // The slow client: reconnects after every disconnect, so the overload is sustained.
-    let disconnects: Arc<Mutex<Vec<(u64, u64)>>> = Arc::default();
-    let slow = {
-        let (counters, stop, disconnects) = (counters.clone(), stop.clone(), disconnects.clone());
-        let (chunk, interval) = (cli.read_chunk, Duration::from_millis(cli.read_interval_ms));
-        tokio::spawn(async move {
-            while !stop.load(Ordering::Relaxed) {
-                match slow_connection(addr, chunk, interval, &counters, &stop).await {
-                    Ok(Some(after_ms)) => {
-                        let at_ms = started.elapsed().as_millis() as u64;
-                        disconnects.lock().push((at_ms, after_ms));
-                    }
-                    Ok(None) => break,
-                    Err(err) => eprintln!("slow client: {err}"),
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        })
-    };
-
-    // The healthy neighbour.
+    // The healthy neighbour, first, so that every other session is the slow client's.
     let healthy = net::connect_tcp(ClientBuilder::new("healthy", "1"), addr)
         .await
         .map_err(|e| anyhow!("healthy client: {e}"))?;
+    let healthy_id = match server.sessions().as_slice() {
+        [only] => only.id,
+        other => return Err(anyhow!("expected one session, found {}", other.len())),
+    };
+
+    // The slow client: reconnects after every disconnect, so the overload is sustained.
+    let disconnects: Arc<Mutex<Vec<Disconnect>>> = Arc::default();
+    let slow = {
+        let (counters, stop, disconnects) = (counters.clone(), stop.clone(), disconnects.clone());
+        let server = server.clone();
+        let (chunk, interval) = (cli.read_chunk, Duration::from_millis(cli.read_interval_ms));
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                match slow_connection(addr, &server, healthy_id, chunk, interval, &counters, &stop)
+                    .await
+                {
+                    Ok(SlowEnd::Disconnected { after_ms, via_eof }) => {
+                        disconnects.lock().push(Disconnect {
+                            at_ms: started.elapsed().as_millis() as u64,
+                            after_ms,
+                            via_eof,
+                        });
+                    }
+                    Ok(SlowEnd::Stopped) => break,
+                    Err(err) => eprintln!("slow client: {err}"),
+                }
+                tokio::time::sleep(Duration::from_millis(RECONNECT_PAUSE_MS)).await;
+            }
+        })
+    };
     let healthy_task = {
         let (counters, stop) = (counters.clone(), stop.clone());
         tokio::spawn(async move {
@@ -460,9 +567,7 @@ async fn run(cli: Cli) -> anyhow::Result<Value> {
 
     // The sampler.
     let mut samples = Vec::new();
-    let mut server_closed_slow_at_ms = None;
-    let mut seen_two = false;
-    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    let mut tick = tokio::time::interval(Duration::from_millis(SAMPLE_MS));
     loop {
         tick.tick().await;
         let elapsed = started.elapsed();
@@ -470,10 +575,6 @@ async fn run(cli: Cli) -> anyhow::Result<Value> {
         // The healthy session's queue is at most its in-flight answer; the maximum over
         // sessions is the slow one's.
         let sessions = server.sessions();
-        seen_two |= sessions.len() >= 2;
-        if seen_two && sessions.len() < 2 && server_closed_slow_at_ms.is_none() {
-            server_closed_slow_at_ms = Some(elapsed.as_millis() as u64);
-        }
         let queued = sessions
             .iter()
             .map(|s| s.queued_messages)
@@ -503,11 +604,10 @@ async fn run(cli: Cli) -> anyhow::Result<Value> {
     ensure_parent(&cli.csv)?;
     write_csv(&samples, &cli.csv)?;
     let disconnects = disconnects.lock().clone();
-    // Vertical markers: the server closing the slow session, and each EOF its client read.
-    let disconnects_s: Vec<f64> = server_closed_slow_at_ms
+    // Vertical markers: each time the server ended the slow session.
+    let disconnects_s: Vec<f64> = disconnects
         .iter()
-        .chain(disconnects.iter().map(|d| &d.0))
-        .map(|&ms| ms as f64 / 1000.0)
+        .map(|d| d.at_ms as f64 / 1000.0)
         .collect();
     ensure_parent(&cli.png)?;
     let text = plot(&samples, &disconnects_s, cli.queue_cap, &cli.png)?;
@@ -515,8 +615,9 @@ async fn run(cli: Cli) -> anyhow::Result<Value> {
     let produced = counters.produced.load(Ordering::Relaxed);
     let consumed_bytes = counters.consumed_bytes.load(Ordering::Relaxed);
     let consumed_lines = counters.consumed_lines.load(Ordering::Relaxed);
-    // Rates while each side was active: the flood handler runs until the server drops or
-    // disconnects its consumer; the reader reads for the whole run.
+    // Rates while each side was active: the flood handlers run until the server drops or
+    // disconnects their consumer (summed over every connection); the reader reads for the
+    // whole run.
     let flood_s = (counters.flood_micros.load(Ordering::Relaxed) as f64 / 1e6).max(1e-3);
     let produced_per_s = produced as f64 / flood_s;
     let consumed_per_s = consumed_lines as f64 / elapsed_s;
@@ -531,10 +632,45 @@ async fn run(cli: Cli) -> anyhow::Result<Value> {
         .unwrap_or(0);
     let healthy_calls = counters.healthy_calls.load(Ordering::Relaxed);
     let healthy_failures = counters.healthy_failures.load(Ordering::Relaxed);
-    Ok(json!({
+    let half_ms = (elapsed_s * 500.0) as u64;
+    let half_peak = |second: bool| {
+        samples
+            .iter()
+            .filter(|s| (s.t_ms >= half_ms) == second)
+            .map(|s| s.rss_kib)
+            .max()
+            .unwrap_or(0)
+    };
+    // Idle = nothing queued for any session. The first second is the ramp-up (handshakes,
+    // the first flood request), not a lapse of the overload.
+    let after_ramp: Vec<&Sample> = samples.iter().filter(|s| s.t_ms >= 1000).collect();
+    let longest_idle_ms =
+        overload_verdict::longest_idle_ms(&after_ramp, SAMPLE_MS, |s| s.queued_messages == 0);
+    let slow_connections = counters.slow_connections.load(Ordering::Relaxed);
+    let limits = overload_verdict::Limits {
+        queue_cap: cli.queue_cap,
+        max_rss_growth_kib: cli.max_rss_growth_mib * 1024,
+        max_rss_drift_kib: cli.max_rss_drift_mib * 1024,
+        min_ratio: cli.min_ratio,
+        max_idle_ms: cli.max_idle_ms,
+    };
+    let observed = overload_verdict::Observed {
+        peak_queue,
+        baseline_rss_kib: baseline_rss,
+        peak_rss_kib: peak_rss,
+        first_half_peak_rss_kib: half_peak(false),
+        second_half_peak_rss_kib: half_peak(true),
+        slow_disconnects: disconnects.len(),
+        healthy_calls,
+        healthy_failures,
+        ratio,
+        longest_idle_ms,
+    };
+    let violations = overload_verdict::violations(&limits, &observed);
+    let summary = json!({
         "seconds": elapsed_s,
         "samples": samples.len(),
-        "sample_interval_ms": 100,
+        "sample_interval_ms": SAMPLE_MS,
         "config": {
             "queue_cap_messages": cli.queue_cap,
             "queue_cap_bytes": cli.queue_bytes,
@@ -549,6 +685,8 @@ async fn run(cli: Cli) -> anyhow::Result<Value> {
             "peak": peak_rss,
             "end": end_rss,
             "growth": peak_rss.saturating_sub(baseline_rss),
+            "first_half_peak": observed.first_half_peak_rss_kib,
+            "second_half_peak": observed.second_half_peak_rss_kib,
         },
         "queue": {
             "peak_messages": peak_queue,
@@ -572,6 +710,7 @@ async fn run(cli: Cli) -> anyhow::Result<Value> {
             "consumed_bytes_per_s": consumed_bytes as f64 / elapsed_s,
             "ratio": ratio,
             "at_least_10x": ratio >= 10.0,
+            "longest_idle_ms": longest_idle_ms,
         },
         "healthy": {
             "calls": healthy_calls,
@@ -579,19 +718,27 @@ async fn run(cli: Cli) -> anyhow::Result<Value> {
             "calls_per_s": healthy_calls as f64 / elapsed_s,
         },
         "slow_client": {
-            "connections": counters.slow_connections.load(Ordering::Relaxed),
-            "disconnected_by_server": server_closed_slow_at_ms.is_some() || !disconnects.is_empty(),
-            "server_closed_session_at_ms": server_closed_slow_at_ms,
-            "eof_seen_by_client": disconnects.len(),
-            "first_eof_at_ms": disconnects.first().map(|d| d.0),
-            "eof_after_flood_request_ms": disconnects.iter().map(|d| d.1).collect::<Vec<_>>(),
+            "connections": slow_connections,
+            "reconnects": slow_connections.saturating_sub(1),
+            "disconnected_by_server": !disconnects.is_empty(),
+            "disconnects": disconnects.len(),
+            "first_disconnect_at_ms": disconnects.first().map(|d| d.at_ms),
+            "disconnect_after_flood_request_ms": disconnects.iter().map(|d| d.after_ms).collect::<Vec<_>>(),
+            "eof_seen_by_client": disconnects.iter().filter(|d| d.via_eof).count(),
+            "seen_by_watchdog": disconnects.iter().filter(|d| !d.via_eof).count(),
         },
         "files": {
             "csv": cli.csv.display().to_string(),
             "png": cli.png.display().to_string(),
             "png_has_text": text,
         },
-    }))
+        "verdict": {
+            "limits": limits,
+            "violations": violations,
+            "passed": violations.is_empty(),
+        },
+    });
+    Ok((summary, violations))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -601,7 +748,7 @@ fn main() -> anyhow::Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let summary = runtime.block_on(run(cli))?;
+    let (summary, violations) = runtime.block_on(run(cli))?;
     // Handlers still winding down must not hold the process open.
     runtime.shutdown_timeout(Duration::from_secs(2));
     let json = serde_json::to_string_pretty(&summary)?;
@@ -614,5 +761,14 @@ fn main() -> anyhow::Result<()> {
         }
         None => println!("{json}"),
     }
-    Ok(())
+    if violations.is_empty() {
+        return Ok(());
+    }
+    for violation in &violations {
+        eprintln!("overload: FAILED: {violation}");
+    }
+    Err(anyhow!(
+        "{} flow-control rule(s) broken under overload",
+        violations.len()
+    ))
 }

@@ -35,4 +35,7 @@ pub enum EvidenceError {
     /// The CycloneDX writer refused the BOM.
     #[error("cannot serialise the CycloneDX BOM")]
     SbomWrite(#[source] cyclonedx_bom::errors::JsonWriteError),
+    /// A lifecycle soak record is incomplete or inconsistent.
+    #[error(transparent)]
+    Lifecycle(#[from] crate::lifecycle::Inconsistent),
 }

@@ -1,7 +1,8 @@
 #![doc = include_str!("../README.md")]
 //!
 //! ## What this crate owns
-//! - [`latency`], [`throughput`], [`suite`]: measurement records.
+//! - [`latency`], [`throughput`], [`suite`]: measurement records; [`lifecycle`]: the
+//!   lifecycle soak's record (the bundle's `lifecycle` section).
 //! - [`environment`]: where the figures came from.
 //! - [`bundle`]: the evidence bundle and its atomic writer (JSON + CSV).
 //! - [`sbom`]: CycloneDX SBOM from `cargo metadata`.
@@ -14,6 +15,7 @@ pub mod bundle;
 pub mod environment;
 pub mod error;
 pub mod latency;
+pub mod lifecycle;
 pub mod sbom;
 pub mod suite;
 pub mod throughput;
@@ -23,6 +25,7 @@ pub use bundle::{BUNDLE_SCHEMA_VERSION, Bundle};
 pub use environment::Environment;
 pub use error::EvidenceError;
 pub use latency::LatencyRecord;
+pub use lifecycle::LifecycleRecord;
 pub use suite::{CargoTestLog, TestSuiteRecord};
 pub use throughput::ThroughputRecord;
 pub use time::rfc3339_utc;

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use erlmcp_evidence::{Bundle, Environment, LatencyRecord, TestSuiteRecord, ThroughputRecord};
+use erlmcp_evidence::{
+    Bundle, Environment, LatencyRecord, LifecycleRecord, TestSuiteRecord, ThroughputRecord,
+};
 use hdrhistogram::Histogram;
 use serde_json::{Value, json};
 
@@ -51,6 +53,23 @@ fn sample_bundle() -> Bundle {
     bundle
         .sections
         .insert("security".to_owned(), json!({"anything": true}));
+    // The lifecycle section as release-evidence makes it: the soak's JSON, parsed.
+    let soak = json!({
+        "cycles": {"subscribe_unsubscribe": 10000, "connect_disconnect": 10000},
+        "handlers": {"before": 0, "after_subscribe_cycles": 0, "after_connect_cycles": 0},
+        "rss_kib": {"before": 9000, "after_subscribe_cycles": 9100, "after_connect_cycles": 9050},
+        "rss_growth_kib": 50,
+        "rss_growth_bound_kib": 16384,
+        "introspection_before": {"sessions": 1, "subscriptions": 0, "in_flight": 0,
+            "pending_outbound": 0, "tasks": 0, "queued_messages": 0},
+        "introspection_after": {"sessions": 0, "subscriptions": 0, "in_flight": 0,
+            "pending_outbound": 0, "tasks": 0, "queued_messages": 0}
+    });
+    let lifecycle = LifecycleRecord::parse(soak.to_string().as_bytes()).expect("soak record");
+    bundle.sections.insert(
+        "lifecycle".to_owned(),
+        serde_json::to_value(&lifecycle).expect("json"),
+    );
     bundle
 }
 
@@ -91,6 +110,13 @@ fn schema_rejects_drift() {
     let mut unit = good.clone();
     unit["throughput"][1]["latency"]["unit"] = json!("ms");
     assert!(!validator.is_valid(&unit));
+
+    let mut lifecycle = good.clone();
+    lifecycle["sections"]["lifecycle"]
+        .as_object_mut()
+        .expect("object")
+        .remove("introspection_after");
+    assert!(!validator.is_valid(&lifecycle));
 
     let mut section = good;
     section["sections"]["notes"] = json!("a string, not an object");

@@ -1,6 +1,11 @@
 //! Lifecycle leak closure: everything a session holds is released when it ends, on the
 //! in-memory and TCP transports; subscribe/unsubscribe churn leaves nothing behind; a
 //! bounded soak keeps handler counts and RSS flat.
+//!
+//! The soak prints its figures; when `ERLMCP_LIFECYCLE_EVIDENCE` names a file it also
+//! writes them there as JSON (introspection totals before/after, handler counts and RSS
+//! at each stage, cycles), which `cargo xtask release-evidence` reads with
+//! `erlmcp_evidence::LifecycleRecord::parse` into the bundle's `lifecycle` section.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -240,13 +245,16 @@ async fn soak_subscribe_cycles_and_connect_cycles_keep_counts_and_rss_flat() {
         client.unsubscribe(&uri).await.unwrap();
     }
     let baseline = rss_kib();
+    let introspection_before = server.introspect();
+    let handlers_before = introspection_before.subscriptions;
     for i in 0..CYCLES {
         let uri = format!("mem://{}", i % RESOURCES);
         client.subscribe(&uri).await.unwrap();
         client.unsubscribe(&uri).await.unwrap();
     }
     let after_subscribe = rss_kib();
-    assert_eq!(server.introspect().subscriptions, 0);
+    let handlers_after_subscribe = server.introspect().subscriptions;
+    assert_eq!(handlers_after_subscribe, 0);
     client.close().await.unwrap();
 
     for _ in 0..CYCLES {
@@ -270,8 +278,31 @@ async fn soak_subscribe_cycles_and_connect_cycles_keep_counts_and_rss_flat() {
         left.subscriptions
     );
     // Flat: growth bounded by a few MiB of allocator noise, not proportional to cycles.
+    const RSS_GROWTH_BOUND_KIB: u64 = 16 * 1024;
+    let growth = after_connect.saturating_sub(baseline);
+    let evidence = json!({
+        "cycles": {"subscribe_unsubscribe": CYCLES, "connect_disconnect": CYCLES},
+        "handlers": {
+            "before": handlers_before,
+            "after_subscribe_cycles": handlers_after_subscribe,
+            "after_connect_cycles": left.subscriptions,
+        },
+        "rss_kib": {
+            "before": baseline,
+            "after_subscribe_cycles": after_subscribe,
+            "after_connect_cycles": after_connect,
+        },
+        "rss_growth_kib": growth,
+        "rss_growth_bound_kib": RSS_GROWTH_BOUND_KIB,
+        "introspection_before": introspection_before,
+        "introspection_after": left,
+    });
+    println!("{evidence}");
+    if let Ok(path) = std::env::var("ERLMCP_LIFECYCLE_EVIDENCE") {
+        std::fs::write(&path, serde_json::to_vec_pretty(&evidence).unwrap()).unwrap();
+    }
     assert!(
-        after_connect.saturating_sub(baseline) < 16 * 1024,
+        growth <= RSS_GROWTH_BOUND_KIB,
         "RSS grew from {baseline} to {after_connect} KiB"
     );
 }

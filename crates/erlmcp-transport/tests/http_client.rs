@@ -140,12 +140,52 @@ async fn a_request_stream_closed_by_the_server_is_resumed_with_last_event_id() {
 }
 
 #[tokio::test]
-async fn a_forgotten_session_surfaces_as_session_expired() {
+async fn a_forgotten_session_is_renewed_and_the_request_replayed() {
     let h = start(strict()).await;
     let transport = HttpClientTransport::connect(
         &h.url,
         HttpClientOptions {
             open_get_stream: false,
+            ..HttpClientOptions::default()
+        },
+    )
+    .unwrap();
+    let (mut reader, mut writer) = transport.split();
+    writer.write_batch(&[frame(initialize(0))]).await.unwrap();
+    assert_eq!(next_json(&mut reader).await["id"], 0);
+    let first = h.handle.session_ids();
+    assert_eq!(first.len(), 1);
+    h.handle.session(&first[0]).unwrap().terminate();
+    assert_eq!(h.handle.session_count(), 0);
+
+    // 404 → a new initialize (its answer is the transport's, not the engine's) → the
+    // ping replayed on the new session: the engine sees only the ping's answer.
+    writer
+        .write_batch(&[frame(rpc(6, "ping", json!({})))])
+        .await
+        .unwrap();
+    let answer = next_json(&mut reader).await;
+    assert_eq!(answer["id"], 6, "{answer}");
+    assert!(answer.get("result").is_some(), "{answer}");
+    let second = h.handle.session_ids();
+    assert_eq!(second.len(), 1);
+    assert_ne!(second, first, "a new session id");
+    writer
+        .write_batch(&[frame(rpc(7, "ping", json!({})))])
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut reader).await["id"], 7);
+    assert_eq!(h.handle.session_ids(), second);
+}
+
+#[tokio::test]
+async fn with_renewal_off_a_forgotten_session_surfaces_as_session_expired() {
+    let h = start(strict()).await;
+    let transport = HttpClientTransport::connect(
+        &h.url,
+        HttpClientOptions {
+            open_get_stream: false,
+            reinitialize: false,
             ..HttpClientOptions::default()
         },
     )

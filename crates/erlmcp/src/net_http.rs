@@ -20,10 +20,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use erlmcp_codec::{ErrorResponse, Frame, Message, Response};
-use erlmcp_protocol::{ClaimedHeaders, Client, ClientBuilder, Server, SessionError};
+use erlmcp_flow::{CircuitBreaker, Retry, RetryError};
+use erlmcp_protocol::{ClaimedHeaders, Client, ClientBuilder, RequestError, Server, SessionError};
 use erlmcp_transport::http::{
     HttpClientOptions, HttpClientTransport, HttpExchangeTransport, HttpIncoming, HttpListener,
-    HttpServerConfig, ParamHeader, ParamHeaderSource, mirror,
+    HttpServerConfig, ParamHeader, ParamHeaderSource, is_unreachable, mirror,
 };
 use erlmcp_transport::{FrameReader, FrameWriter, Transport, TransportError};
 
@@ -45,12 +46,17 @@ impl ParamHeaderSource for ToolParamHeaders {
     }
 }
 
+/// The source of `x-mcp-header` annotations for an HTTP listener serving `server`.
+pub(crate) fn tool_param_headers(server: &Server) -> Arc<dyn ParamHeaderSource> {
+    Arc::new(ToolParamHeaders(server.clone()))
+}
+
 /// Accepts HTTP sessions on `listener` until it shuts down, serving each as its own
 /// session task. Returns `Ok` after
 /// [`HttpServerHandle::shutdown`](erlmcp_transport::http::HttpServerHandle::shutdown) (take
 /// a handle with [`HttpListener::handle`] before calling this).
 pub async fn serve_http(server: &Server, listener: HttpListener) -> Result<(), TransportError> {
-    listener.set_param_headers(Arc::new(ToolParamHeaders(server.clone())));
+    listener.set_param_headers(tool_param_headers(server));
     loop {
         match listener.accept().await {
             Ok(HttpIncoming::Session(transport)) => {
@@ -78,7 +84,7 @@ pub async fn serve_http(server: &Server, listener: HttpListener) -> Result<(), T
 /// point: its notifications go out as they come, then its answer; the client closing the
 /// response (the reader ends) drops the request's future, which cancels it. The transport
 /// has already checked the mirrored headers against the body, so no claims are passed on.
-async fn serve_exchange(server: Server, exchange: HttpExchangeTransport) {
+pub(crate) async fn serve_exchange(server: Server, exchange: HttpExchangeTransport) {
     let (mut reader, mut writer) = exchange.split();
     let Some(Ok(Frame::Message(mut bytes))) = reader.next_frame().await else {
         return;
@@ -139,8 +145,71 @@ pub fn config_for(addr: SocketAddr) -> HttpServerConfig {
 }
 
 /// Connects a client to a Streamable HTTP endpoint (`http://host:port/mcp`).
+///
+/// The transport re-initializes a session the server forgot (404) and replays the request
+/// once, and sends every request through its own circuit breaker; see
+/// [`HttpClientTransport`].
 pub async fn connect_http(builder: ClientBuilder, url: &str) -> Result<Client, SessionError> {
-    let transport = HttpClientTransport::connect(url, HttpClientOptions::default())
-        .map_err(SessionError::Transport)?;
+    connect_http_with(builder, url, HttpClientOptions::default()).await
+}
+
+/// [`connect_http`] with explicit transport options.
+pub async fn connect_http_with(
+    builder: ClientBuilder,
+    url: &str,
+    options: HttpClientOptions,
+) -> Result<Client, SessionError> {
+    let transport = HttpClientTransport::connect(url, options).map_err(SessionError::Transport)?;
     builder.connect(transport).await
+}
+
+/// True when connecting failed because the server could not be reached (worth another
+/// attempt), not because it refused the handshake.
+pub fn is_unreachable_failure(err: &SessionError) -> bool {
+    match err {
+        SessionError::Transport(_) => true,
+        SessionError::Initialize(RequestError::Rpc(error)) => is_unreachable(error),
+        _ => false,
+    }
+}
+
+/// Connects through `breaker`, as [`crate::net::connect_tcp_resilient`] does for TCP: up
+/// to `retry.max_attempts()` handshakes with full-jitter backoff between them (at least
+/// the breaker's remaining open time), retried only while the server is unreachable.
+///
+/// The breaker goes into the transport ([`HttpClientOptions::breaker`]): every POST of
+/// this client, the handshake and later session renewals included, is counted by it, and
+/// while it is open nothing is sent at all, so a dead server sees a bounded number of
+/// attempts however often the caller retries. (The attempts here do not take a permit of
+/// their own: the handshake's POST does, and a half-open breaker's single probe must go
+/// to that POST.)
+pub async fn connect_http_resilient(
+    builder: impl Fn() -> ClientBuilder,
+    url: &str,
+    options: HttpClientOptions,
+    breaker: &CircuitBreaker,
+    retry: &Retry,
+) -> Result<Client, RetryError<SessionError>> {
+    let options = HttpClientOptions {
+        breaker: Some(breaker.clone()),
+        ..options
+    };
+    let mut attempt = 0;
+    loop {
+        match connect_http_with(builder(), url, options.clone()).await {
+            Ok(client) => return Ok(client),
+            Err(err) if !is_unreachable_failure(&err) || attempt + 1 >= retry.max_attempts() => {
+                return Err(RetryError::Failed {
+                    attempts: attempt + 1,
+                    last: err,
+                });
+            }
+            Err(err) => {
+                tracing::debug!(error = %err, attempt, "HTTP connect failed; retrying");
+            }
+        }
+        let jitter = retry.backoff().delay(attempt, &mut rand::rng());
+        tokio::time::sleep(jitter.max(breaker.retry_after().unwrap_or_default())).await;
+        attempt += 1;
+    }
 }

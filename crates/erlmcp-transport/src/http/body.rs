@@ -135,6 +135,14 @@ impl ClientBody {
         }
     }
 
+    /// A body carrying `data`, nobody told when it goes out.
+    pub(crate) fn full(data: Bytes) -> Self {
+        ClientBody {
+            data: Some(data),
+            sent: None,
+        }
+    }
+
     /// An empty body (GET, DELETE).
     pub(crate) fn empty() -> Self {
         ClientBody {

@@ -12,9 +12,17 @@
 //! `MCP-Protocol-Version` (from its result) on every later request, and opens the GET
 //! stream for server-initiated messages (405 means the server has none; that is fine).
 //!
-//! A 404 for a known session means the server forgot it: the reader yields
-//! [`TransportError::SessionExpired`] so the session ends with a typed reason and a new
-//! one can be initialized. `close` sends DELETE.
+//! A 404 for a known session means the server forgot it (restarted, deleted the session,
+//! idle timeout): the transport initializes a new session itself and replays the request
+//! that got the 404, once (`http/renew.rs`); the engine does not notice. Only when
+//! that is off or the replay gets 404 again does the reader yield
+//! [`TransportError::SessionExpired`], so the session ends with a typed reason.
+//!
+//! Every POST goes through the transport's [`CircuitBreaker`] (one per transport unless
+//! [`HttpClientOptions::breaker`] shares one): a connection failure or a 5xx counts
+//! against it, and while it is open a request fails at once with a JSON-RPC error
+//! ([`UNREACHABLE`] in its `data`) without touching the network, so a dead server sees a
+//! bounded number of attempts however often the caller retries. `close` sends DELETE.
 //!
 //! ## MCP 2026-07-28 requests
 //! A request whose `params._meta` carries `io.modelcontextprotocol/protocolVersion` is
@@ -32,6 +40,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
+
+use erlmcp_flow::{BreakerConfig, CircuitBreaker, RetryPolicy};
 
 use bytes::{Bytes, BytesMut};
 use erlmcp_codec::{ErrorCode, ErrorObject, ErrorResponse, Frame, Message, RequestId};
@@ -58,6 +68,22 @@ use crate::http::sse::{SseItem, SseParser};
 /// Frames received but not yet read by the engine before receiving waits.
 const INBOUND_QUEUE: usize = 256;
 
+/// The `data.transport` value of the JSON-RPC error a request gets when the server could
+/// not be reached (connection failed, or the circuit breaker is open): `{"httpStatus": 0,
+/// "transport": "unreachable"}`. See [`is_unreachable`].
+pub const UNREACHABLE: &str = "unreachable";
+
+/// True for the error a request gets when the server could not be reached at all (as
+/// opposed to an answer from the server): worth retrying later.
+pub fn is_unreachable(error: &ErrorObject) -> bool {
+    error
+        .data
+        .as_ref()
+        .and_then(|d| d.get("transport"))
+        .and_then(|t| t.as_str())
+        == Some(UNREACHABLE)
+}
+
 /// Options of an [`HttpClientTransport`].
 #[derive(Debug, Clone)]
 pub struct HttpClientOptions {
@@ -77,6 +103,15 @@ pub struct HttpClientOptions {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Send DELETE for the session on close (default true).
     pub delete_on_close: bool,
+    /// On a 404 for the session, initialize a new one and replay the request once
+    /// (default true); when false the session ends with
+    /// [`TransportError::SessionExpired`].
+    pub reinitialize: bool,
+    /// The circuit breaker every POST and renewal goes through; `None` (default): one of
+    /// this transport's own with [`BreakerConfig::default`] (5 failures in 30 s).
+    pub breaker: Option<CircuitBreaker>,
+    /// Attempts and backoff of one session renewal (default 5 attempts, full jitter).
+    pub retry: RetryPolicy,
 }
 
 impl Default for HttpClientOptions {
@@ -89,19 +124,29 @@ impl Default for HttpClientOptions {
             connect_timeout: Duration::from_secs(10),
             headers: Vec::new(),
             delete_on_close: true,
+            reinitialize: true,
+            breaker: None,
+            retry: RetryPolicy::default(),
         }
     }
 }
 
 #[derive(Default)]
-struct ClientState {
-    session_id: Option<HeaderValue>,
-    protocol_version: Option<HeaderValue>,
+pub(crate) struct ClientState {
+    pub(crate) session_id: Option<HeaderValue>,
+    pub(crate) protocol_version: Option<HeaderValue>,
     initialize_id: Option<RequestId>,
     get_stream_started: bool,
-    expired: bool,
+    pub(crate) expired: bool,
     /// The task that opens the GET stream when told is running.
     get_waiter_spawned: bool,
+    /// The GET stream loop is running now.
+    pub(crate) get_stream_running: bool,
+    /// The engine's `initialize` request, repeated to renew a forgotten session.
+    pub(crate) initialize_frame: Option<Bytes>,
+    /// Which session this is: bumped by every new handshake, so a 404 from an older
+    /// session does not renew a newer one.
+    pub(crate) generation: u64,
 }
 
 /// What the client keeps for 2026-07-28 requests.
@@ -122,16 +167,20 @@ struct ModernPost {
     cancel: CancellationToken,
 }
 
-struct ClientShared {
-    http: Client<HttpConnector, ClientBody>,
+pub(crate) struct ClientShared {
+    pub(crate) http: Client<HttpConnector, ClientBody>,
     uri: Uri,
-    options: HttpClientOptions,
-    state: Mutex<ClientState>,
+    pub(crate) options: HttpClientOptions,
+    pub(crate) state: Mutex<ClientState>,
     modern: Mutex<ModernState>,
     inbound: mpsc::Sender<Result<Frame, TransportError>>,
-    closed: CancellationToken,
+    pub(crate) closed: CancellationToken,
     /// Tells the GET-stream task that the session is initialized.
-    start_get: Notify,
+    pub(crate) start_get: Notify,
+    /// Guards every POST and renewal.
+    pub(crate) breaker: CircuitBreaker,
+    /// Held while a session is being renewed, so one 404 renews and the rest replay.
+    pub(crate) renewing: tokio::sync::Mutex<()>,
 }
 
 /// A client transport speaking Streamable HTTP to one MCP endpoint.
@@ -176,6 +225,11 @@ impl HttpClientTransport {
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(options.connect_timeout));
         let http = Client::builder(TokioExecutor::new()).build(connector);
+        let breaker = match &options.breaker {
+            Some(shared) => shared.clone(),
+            None => CircuitBreaker::new(format!("http {url}"), &BreakerConfig::default())
+                .map_err(|e| TransportError::Io(std::io::Error::other(e.to_string())))?,
+        };
         let (inbound, frames) = mpsc::channel(INBOUND_QUEUE);
         let closed = CancellationToken::new();
         let info = TransportInfo::new(TransportKind::Http, url, options.max_frame_bytes);
@@ -188,6 +242,8 @@ impl HttpClientTransport {
             inbound,
             closed: closed.clone(),
             start_get: Notify::new(),
+            breaker,
+            renewing: tokio::sync::Mutex::new(()),
         });
         Ok(HttpClientTransport {
             reader: HttpClientReader { frames, closed },
@@ -199,6 +255,11 @@ impl HttpClientTransport {
     /// The session id the server issued, once initialized.
     pub fn session_id(&self) -> Option<String> {
         self.writer.shared.session_id()
+    }
+
+    /// The circuit breaker guarding this transport's requests.
+    pub fn breaker(&self) -> &CircuitBreaker {
+        &self.writer.shared.breaker
     }
 }
 
@@ -273,7 +334,7 @@ struct Cursor {
     retry: Option<Duration>,
 }
 
-fn hyper_error(err: impl std::error::Error + Send + Sync + 'static) -> TransportError {
+pub(crate) fn hyper_error(err: impl std::error::Error + Send + Sync + 'static) -> TransportError {
     // Keep the kind of an I/O error in the chain (refused, reset, …) so
     // `is_disconnect` keeps meaning something.
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
@@ -286,8 +347,19 @@ fn hyper_error(err: impl std::error::Error + Send + Sync + 'static) -> Transport
     TransportError::Io(std::io::Error::other(err))
 }
 
+/// One POSTed frame and what the transport needs to replay it after a renewal.
+struct Outgoing {
+    frame: Bytes,
+    request_id: Option<RequestId>,
+    /// The session generation it was sent under.
+    generation: u64,
+    /// A 2026-07-28 request: sent without the session id, with these mirrored headers,
+    /// and never renewed (it belongs to no session).
+    modern_headers: Option<Vec<(HeaderName, HeaderValue)>>,
+}
+
 impl ClientShared {
-    fn session_id(&self) -> Option<String> {
+    pub(crate) fn session_id(&self) -> Option<String> {
         let state = self.state.lock();
         state
             .session_id
@@ -297,7 +369,7 @@ impl ClientShared {
     }
 
     /// A request to the endpoint with the session headers known so far.
-    fn request(
+    pub(crate) fn request(
         &self,
         method: Method,
         body: ClientBody,
@@ -345,7 +417,7 @@ impl ClientShared {
             Modern::Request(post) => return self.post_modern(frame, post).await,
         }
         let envelope = envelope::peek(&frame);
-        let spawn_waiter = {
+        let (spawn_waiter, generation) = {
             let mut state = self.state.lock();
             if state.expired {
                 return Err(TransportError::SessionExpired);
@@ -359,10 +431,16 @@ impl ClientShared {
                 *state = ClientState {
                     initialize_id: Some(id.clone()),
                     get_waiter_spawned: state.get_waiter_spawned,
+                    get_stream_running: state.get_stream_running,
+                    initialize_frame: Some(frame.clone()),
+                    generation: state.generation + 1,
                     ..ClientState::default()
                 };
             }
-            !std::mem::replace(&mut state.get_waiter_spawned, true)
+            (
+                !std::mem::replace(&mut state.get_waiter_spawned, true),
+                state.generation,
+            )
         };
         if spawn_waiter && self.options.open_get_stream {
             // Spawned from here, not from where the initialize answer is seen: that code
@@ -381,13 +459,14 @@ impl ClientShared {
             Envelope::Request { id, .. } => Some(id),
             _ => None,
         };
-        let (sent_tx, sent_rx) = oneshot::channel();
         let (ack_tx, ack_rx) = oneshot::channel();
-        let request = self.request(Method::POST, ClientBody::signalled(frame, sent_tx), None);
-        tokio::spawn(
-            self.clone()
-                .exchange(request, request_id, sent_rx, ack_tx, None),
-        );
+        let outgoing = Outgoing {
+            frame,
+            request_id,
+            generation,
+            modern_headers: None,
+        };
+        tokio::spawn(self.clone().exchange(outgoing, ack_tx));
         let _ = ack_rx.await;
         Ok(())
     }
@@ -474,25 +553,36 @@ impl ClientShared {
         })
     }
 
-    /// POSTs one 2026-07-28 request (see the module doc).
+    /// POSTs one 2026-07-28 request (see the module doc): without the session id, with the
+    /// mirrored headers; cancelling its token closes the response, which cancels the
+    /// request at the server.
     async fn post_modern(
         self: Arc<Self>,
         frame: Bytes,
         post: ModernPost,
     ) -> Result<(), TransportError> {
-        let (sent_tx, sent_rx) = oneshot::channel();
         let (ack_tx, ack_rx) = oneshot::channel();
-        let mut request = self.request(Method::POST, ClientBody::signalled(frame, sent_tx), None);
-        let headers = request.headers_mut();
-        headers.remove(MCP_SESSION_ID);
-        for (name, value) in post.headers {
-            headers.insert(name, value);
-        }
-        let ModernPost { id, cancel, .. } = post;
-        tokio::spawn(
-            self.clone()
-                .exchange(request, Some(id), sent_rx, ack_tx, Some(cancel)),
-        );
+        let ModernPost {
+            id,
+            headers,
+            cancel,
+        } = post;
+        let outgoing = Outgoing {
+            frame,
+            request_id: Some(id.clone()),
+            generation: self.state.lock().generation,
+            modern_headers: Some(headers),
+        };
+        let shared = self.clone();
+        tokio::spawn(async move {
+            // Cancelling drops the request future and so its connection: the server sees
+            // the response closed, which cancels the request there.
+            tokio::select! {
+                () = shared.clone().exchange(outgoing, ack_tx) => {}
+                () = cancel.cancelled() => {}
+            }
+            shared.modern_done(&id);
+        });
         let _ = ack_rx.await;
         Ok(())
     }
@@ -556,40 +646,82 @@ impl ClientShared {
         serde_json::to_vec(&answer).map_or(frame, Bytes::from)
     }
 
-    /// Runs one POST to its end: acknowledges the send, then reads the answer.
-    async fn exchange(
-        self: Arc<Self>,
-        request: Request<ClientBody>,
-        request_id: Option<RequestId>,
-        sent: oneshot::Receiver<bool>,
-        ack: oneshot::Sender<()>,
-        modern: Option<CancellationToken>,
-    ) {
-        let Some(cancel) = modern else {
-            self.exchange_inner(request, request_id, sent, ack, false)
+    /// Runs one POST to its end: acknowledges the send, then reads the answer. A 404 for
+    /// the session renews it and replays the frame once.
+    async fn exchange(self: Arc<Self>, outgoing: Outgoing, ack: oneshot::Sender<()>) {
+        let mut ack = Some(ack);
+        let mut replayed = false;
+        loop {
+            let Some(response) = self.send(&outgoing, &mut ack).await else {
+                return;
+            };
+            let is_initialize = outgoing.request_id.is_some()
+                && outgoing.request_id == self.state.lock().initialize_id;
+            let modern = outgoing.modern_headers.is_some();
+            let forgotten = response.status() == StatusCode::NOT_FOUND
+                && !modern
+                && !is_initialize
+                && self.state.lock().session_id.is_some();
+            if forgotten && self.options.reinitialize && !replayed {
+                drop(response);
+                match self.renew(outgoing.generation).await {
+                    Ok(()) => {
+                        replayed = true;
+                        continue;
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, "could not renew the HTTP session");
+                        if let Some(id) = outgoing.request_id.clone() {
+                            let why = format!("HTTP session lost and not renewed: {err}");
+                            self.push_unreachable(id, &why).await;
+                        }
+                        return;
+                    }
+                }
+            }
+            self.handle_response(response, outgoing.request_id.clone(), modern)
                 .await;
             return;
-        };
-        // Cancelling drops the request future and so its connection: the server sees the
-        // response closed, which cancels the request there.
-        tokio::select! {
-            () = self.clone().exchange_inner(request, request_id.clone(), sent, ack, true) => {}
-            () = cancel.cancelled() => {}
-        }
-        if let Some(id) = &request_id {
-            self.modern_done(id);
         }
     }
 
-    async fn exchange_inner(
-        self: Arc<Self>,
-        request: Request<ClientBody>,
-        request_id: Option<RequestId>,
-        mut sent: oneshot::Receiver<bool>,
-        ack: oneshot::Sender<()>,
-        modern: bool,
-    ) {
-        let mut ack = Some(ack);
+    /// POSTs `outgoing` through the breaker. `None` when there is no response to read:
+    /// the breaker refused, the POST failed (the request got its error) or the transport
+    /// closed. `ack` fires once the body is on the wire or the POST is over.
+    async fn send(
+        self: &Arc<Self>,
+        outgoing: &Outgoing,
+        ack: &mut Option<oneshot::Sender<()>>,
+    ) -> Option<Response<Incoming>> {
+        let permit = match self.breaker.acquire() {
+            Ok(permit) => permit,
+            Err(refused) => {
+                if let Some(ack) = ack.take() {
+                    let _ = ack.send(());
+                }
+                match outgoing.request_id.clone() {
+                    Some(id) => {
+                        let why = format!("server unreachable: {refused}");
+                        self.push_unreachable(id, &why).await;
+                    }
+                    None => {
+                        tracing::warn!(error = %refused, "notification or answer not sent: circuit open")
+                    }
+                }
+                return None;
+            }
+        };
+        let (sent_tx, mut sent) = oneshot::channel();
+        let body = ClientBody::signalled(outgoing.frame.clone(), sent_tx);
+        let mut request = self.request(Method::POST, body, None);
+        if let Some(mirrored) = &outgoing.modern_headers {
+            let headers = request.headers_mut();
+            headers.remove(MCP_SESSION_ID);
+            for (name, value) in mirrored {
+                headers.insert(name.clone(), value.clone());
+            }
+        }
+        let request_id = outgoing.request_id.clone();
         let response = self.http.request(request);
         tokio::pin!(response);
         let mut sent_done = false;
@@ -604,12 +736,20 @@ impl ClientShared {
                         let _ = ack.send(());
                     }
                 }
-                () = self.closed.cancelled() => return,
+                () = self.closed.cancelled() => return None,
             }
         };
         let response = match response {
-            Ok(response) => response,
+            Ok(response) => {
+                if response.status().is_server_error() {
+                    permit.failure();
+                } else {
+                    permit.success();
+                }
+                response
+            }
             Err(err) => {
+                permit.failure();
                 // HTTP has no connection to lose: a failed POST fails its own request (with
                 // a JSON-RPC error the engine hands to the caller) and the session goes on,
                 // so a server that comes back is usable again. A lost notification or
@@ -622,20 +762,19 @@ impl ClientShared {
                     Some(id) => {
                         tracing::debug!(error = %err, %id, "POST failed");
                         let why = format!("HTTP request failed: {err}");
-                        self.push_error(id, ErrorCode::INTERNAL_ERROR, &why, 0)
-                            .await;
+                        self.push_unreachable(id, &why).await;
                     }
                     None => {
                         tracing::warn!(error = %err, "POST of a notification or answer failed; it is lost")
                     }
                 }
-                return;
+                return None;
             }
         };
         if let Some(ack) = ack.take() {
             let _ = ack.send(());
         }
-        self.handle_response(response, request_id, modern).await;
+        Some(response)
     }
 
     async fn handle_response(
@@ -749,8 +888,12 @@ impl ClientShared {
                         return;
                     }
                 }
-                GetOutcome::Expired => {
-                    self.expire().await;
+                GetOutcome::Expired(generation) => {
+                    // The answer died with the old session; it may have run, so it is
+                    // not replayed. The session is renewed for what comes next.
+                    self.renew_or_expire(generation).await;
+                    self.fail_request(id, "the HTTP session was lost while the answer streamed")
+                        .await;
                     return;
                 }
                 GetOutcome::Unsupported => break,
@@ -880,6 +1023,35 @@ impl ClientShared {
         self.push_error(id, ErrorCode::INTERNAL_ERROR, why, 0).await;
     }
 
+    /// The request could not reach the server: an error the caller can recognise with
+    /// [`is_unreachable`].
+    async fn push_unreachable(&self, id: RequestId, why: &str) {
+        let error = ErrorResponse {
+            id: Some(id),
+            error: ErrorObject::new(ErrorCode::INTERNAL_ERROR, why)
+                .with_data(serde_json::json!({ "httpStatus": 0, "transport": UNREACHABLE })),
+        };
+        self.push(Bytes::from(Message::Error(error).to_vec())).await;
+    }
+
+    /// After a 404 on a stream: renews the session of `generation` if allowed (true when
+    /// renewed); when not allowed, ends the session with
+    /// [`TransportError::SessionExpired`]. A failed renewal leaves the session as it is:
+    /// the next request's 404 tries again.
+    async fn renew_or_expire(self: &Arc<Self>, generation: u64) -> bool {
+        if !self.options.reinitialize {
+            self.expire().await;
+            return false;
+        }
+        match self.renew(generation).await {
+            Ok(()) => true,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not renew the HTTP session");
+                false
+            }
+        }
+    }
+
     /// The server no longer knows the session.
     async fn expire(&self) {
         {
@@ -895,6 +1067,10 @@ impl ClientShared {
     }
 
     async fn open_get(&self, last_event_id: Option<&str>) -> GetOutcome {
+        let generation = self.state.lock().generation;
+        let Ok(permit) = self.breaker.acquire() else {
+            return GetOutcome::Failed; // circuit open: not even tried
+        };
         let request = self.request(Method::GET, ClientBody::empty(), last_event_id);
         let response = tokio::select! {
             response = self.http.request(request) => response,
@@ -903,6 +1079,11 @@ impl ClientShared {
         match response {
             Ok(response) => {
                 let status = response.status();
+                if status.is_server_error() {
+                    permit.failure();
+                } else {
+                    permit.success();
+                }
                 let sse = response
                     .headers()
                     .get(CONTENT_TYPE)
@@ -913,13 +1094,14 @@ impl ClientShared {
                 } else if status == StatusCode::METHOD_NOT_ALLOWED {
                     GetOutcome::Unsupported
                 } else if status == StatusCode::NOT_FOUND {
-                    GetOutcome::Expired
+                    GetOutcome::Expired(generation)
                 } else {
                     tracing::debug!(%status, "GET stream refused");
                     GetOutcome::Failed
                 }
             }
             Err(err) => {
+                permit.failure();
                 tracing::debug!(error = %hyper_error(err), "GET stream failed");
                 GetOutcome::Failed
             }
@@ -929,6 +1111,12 @@ impl ClientShared {
     /// The GET stream for server-initiated messages, reconnected (resuming) while the
     /// transport is open.
     async fn standalone_stream(self: Arc<Self>) {
+        self.state.lock().get_stream_running = true;
+        self.clone().standalone_stream_loop().await;
+        self.state.lock().get_stream_running = false;
+    }
+
+    async fn standalone_stream_loop(self: Arc<Self>) {
         let mut cursor = Cursor::default();
         let mut failures = 0;
         while !self.closed.is_cancelled() {
@@ -944,9 +1132,13 @@ impl ClientShared {
                     tracing::debug!("server offers no GET stream (405)");
                     return;
                 }
-                GetOutcome::Expired => {
-                    self.expire().await;
-                    return;
+                GetOutcome::Expired(generation) => {
+                    if !self.renew_or_expire(generation).await {
+                        return;
+                    }
+                    // A new session: its stream starts from the beginning.
+                    cursor = Cursor::default();
+                    continue;
                 }
                 GetOutcome::Failed => {
                     failures += 1;
@@ -974,6 +1166,7 @@ enum Modern {
 enum GetOutcome {
     Stream(Incoming),
     Unsupported,
-    Expired,
+    /// 404: the server forgot the session of this generation.
+    Expired(u64),
     Failed,
 }

@@ -36,9 +36,10 @@
 //! ## Client
 //! [`HttpClientTransport::connect`] gives a [`Transport`](crate::Transport) for a client
 //! engine: it POSTs each frame, reads JSON or SSE answers, opens the GET stream after
-//! initialization, resumes dropped streams with `Last-Event-ID`, reports a forgotten
-//! session as [`TransportError::SessionExpired`](crate::TransportError::SessionExpired),
-//! and sends DELETE on close. `http://` only: TLS is out of scope.
+//! initialization, resumes dropped streams with `Last-Event-ID`, re-initializes a session
+//! the server forgot (404) and replays the request once (`renew.rs`), sends every POST
+//! through a circuit breaker (`erlmcp-flow`), and sends DELETE on close. `http://` only:
+//! TLS is out of scope.
 //!
 //! ## MCP 2026-07-28 (stateless) requests
 //! The same endpoint serves the 2026-07-28 era, chosen per request ([`EraPolicy`]): a
@@ -54,8 +55,9 @@
 //!
 //! ## What this module does not do
 //! It reads JSON-RPC envelopes (kind and id) to route answers, recognises `initialize` to
-//! start a session, and reads the fields the 2026-07-28 headers mirror; it knows no other
-//! MCP semantics (the engine validates `_meta`, versions and capabilities).
+//! start a session (and, renewing one, sends `notifications/initialized`), and reads the
+//! fields the 2026-07-28 headers mirror; it knows no other MCP semantics (the engine
+//! validates `_meta`, versions and capabilities).
 
 mod body;
 pub mod client;
@@ -65,11 +67,15 @@ pub mod exchange;
 mod guard;
 pub mod mirror;
 pub mod modern;
+mod renew;
 pub mod server;
 mod session;
 mod sse;
 
-pub use client::{HttpClientOptions, HttpClientReader, HttpClientTransport, HttpClientWriter};
+pub use client::{
+    HttpClientOptions, HttpClientReader, HttpClientTransport, HttpClientWriter, UNREACHABLE,
+    is_unreachable,
+};
 pub use config::{EraPolicy, HttpServerConfig, InvalidHttpConfig, ResponseMode};
 pub use exchange::{HttpExchangeReader, HttpExchangeTransport, HttpExchangeWriter};
 pub use mirror::{ParamHeader, ParamKind};

@@ -95,14 +95,30 @@ fn init_logging() {
         .init();
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
-    match cli.command {
-        Command::Serve(args) => serve(args).await,
-        Command::Call(args) => call(args).await,
-    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("erlmcp: cannot start tokio: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve(args).await,
+            Command::Call(args) => call(args).await,
+        }
+    });
+    // The stdio transport reads stdin on a blocking thread; a session that ended before
+    // EOF (an error, the init timeout) leaves that read parked, and it must not hold the
+    // process open (dropping the runtime would wait for it).
+    runtime.shutdown_background();
+    code
 }
 
 async fn serve(args: ServeArgs) -> ExitCode {
@@ -124,27 +140,37 @@ async fn serve(args: ServeArgs) -> ExitCode {
     };
     let server = erlmcp::demo::server_with_roots(config, sandbox);
     if args.listen.stdio {
-        match erlmcp::net::serve_stdio(&server).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                eprintln!("erlmcp: session ended: {err}");
-                ExitCode::FAILURE
-            }
-        }
+        serve_stdio_supervised(server).await
     } else if let Some(addr) = args.listen.tcp {
         serve_tcp_supervised(server, addr).await
     } else if let Some(addr) = args.listen.http {
-        let config = erlmcp::net_http::config_for(addr);
-        match erlmcp::net_http::bind_and_serve_http(&server, config).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                eprintln!("erlmcp: cannot serve HTTP on {addr}: {err}");
-                ExitCode::FAILURE
-            }
-        }
+        serve_http_supervised(server, addr).await
     } else {
         eprintln!("erlmcp: choose --stdio, --tcp ADDR or --http ADDR");
         ExitCode::FAILURE
+    }
+}
+
+/// Serves the one stdio session under the supervised runtime; the runtime (and the
+/// process) ends when stdin reaches EOF: exit 0 for a clean end, 1 if the session failed.
+async fn serve_stdio_supervised(server: erlmcp::Server) -> ExitCode {
+    let max_frame = erlmcp::codec::DEFAULT_MAX_FRAME_BYTES;
+    let runtime = match erlmcp::runtime::Runtime::builder(server)
+        .stdio(max_frame)
+        .start()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("erlmcp: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.run_until_stdio_ends().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            report_runtime_end(&err);
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -159,24 +185,51 @@ async fn serve_tcp_supervised(server: erlmcp::Server, addr: SocketAddr) -> ExitC
             return ExitCode::FAILURE;
         }
     };
-    let mut runtime = match erlmcp::runtime::Runtime::builder(server)
+    let runtime = erlmcp::runtime::Runtime::builder(server)
         .tcp(acceptor)
-        .start()
-    {
+        .start();
+    run_supervised(runtime).await
+}
+
+/// Serves Streamable HTTP under the supervised runtime (as TCP: the session-accept loop
+/// is restarted if it crashes) until the runtime ends.
+async fn serve_http_supervised(server: erlmcp::Server, addr: SocketAddr) -> ExitCode {
+    let config = erlmcp::net_http::config_for(addr);
+    let listener = match erlmcp::transport::http::HttpListener::bind(config).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("erlmcp: cannot serve HTTP on {addr}: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = erlmcp::runtime::Runtime::builder(server)
+        .http(listener)
+        .start();
+    run_supervised(runtime).await
+}
+
+fn report_runtime_end(err: &erlmcp::runtime::RuntimeError) {
+    let cause = std::error::Error::source(err)
+        .map(|c| format!(": {c}"))
+        .unwrap_or_default();
+    eprintln!("erlmcp: runtime ended: {err}{cause}");
+}
+
+async fn run_supervised(
+    runtime: Result<erlmcp::runtime::Runtime, erlmcp::runtime::RuntimeError>,
+) -> ExitCode {
+    let mut runtime = match runtime {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("erlmcp: cannot start the runtime: {err}");
             return ExitCode::FAILURE;
         }
     };
-    tracing::info!(local = ?runtime.tcp_addrs(), "listening");
+    tracing::info!(tcp = ?runtime.tcp_addrs(), http = ?runtime.http_addrs(), "listening");
     match runtime.wait().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            let cause = std::error::Error::source(&err)
-                .map(|c| c.to_string())
-                .unwrap_or_default();
-            eprintln!("erlmcp: runtime ended: {err}: {cause}");
+            report_runtime_end(&err);
             ExitCode::FAILURE
         }
     }

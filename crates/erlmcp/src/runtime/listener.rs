@@ -10,8 +10,17 @@
 //! connections that arrived meanwhile wait in the kernel's backlog. Sessions already
 //! placed live in the bulkheads and never notice.
 //!
+//! `listener.http` works the same way with an [`HttpListener`]: its connections are
+//! served by hyper inside the listener (spawned by `HttpListener::bind`, held by the
+//! supervisor's child spec), and the supervised accept loop takes each new MCP session
+//! (an `initialize` without `Mcp-Session-Id`) and places it in a bulkhead. When the loop
+//! crashes, new sessions wait in the listener's bounded queue until the restarted loop
+//! takes them; established sessions, their streams and their connections are untouched.
+//! When the runtime stops, the loop shuts the HTTP listener down gracefully.
+//!
 //! `listener.stdio` has one transient child that places the single stdio session and
-//! ends; stdin and stdout cannot be accepted twice.
+//! ends; stdin and stdout cannot be accepted twice. How that session ends (EOF, an error,
+//! a crash) is reported to the runtime, which ends with it.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,9 +30,10 @@ use std::time::Duration;
 use erlmcp_supervisor::{
     ChildContext, ChildSpec, Intensity, Restart, Strategy, Supervisor, SupervisorRef,
 };
+use erlmcp_transport::http::{HttpIncoming, HttpListener};
 use erlmcp_transport::{StdioTransport, TcpAcceptor};
 use serde::Serialize;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, oneshot};
 
 use super::session::Sessions;
 
@@ -39,6 +49,8 @@ pub enum ListenerKind {
     Stdio,
     /// TCP listeners.
     Tcp,
+    /// Streamable HTTP listeners.
+    Http,
 }
 
 impl ListenerKind {
@@ -47,6 +59,7 @@ impl ListenerKind {
         match self {
             ListenerKind::Stdio => "stdio",
             ListenerKind::Tcp => "tcp",
+            ListenerKind::Http => "http",
         }
     }
 }
@@ -175,24 +188,117 @@ async fn accept_loop(
     }
 }
 
-/// The `listener.stdio` supervisor: one transient child that places the stdio session.
+/// The `listener.http` supervisor with one session-accept loop per HTTP listener.
+pub(crate) fn http_supervisor(
+    http: Vec<HttpListener>,
+    sessions: &Arc<Sessions>,
+) -> (Supervisor, SupervisorRef, Vec<Arc<Listener>>) {
+    let mut supervisor = Supervisor::new("listener.http")
+        .strategy(Strategy::OneForOne)
+        .intensity(listener_intensity());
+    let mut listeners = Vec::new();
+    for http in http {
+        let address = http.local_addr().to_string();
+        let listener = Listener::new(ListenerKind::Http, address.clone());
+        // Tools' `x-mcp-header` annotations, checked by the listener on 2026-07-28
+        // requests, come from the server's own tool table.
+        http.set_param_headers(crate::net_http::tool_param_headers(&sessions.server));
+        let http = Arc::new(http);
+        let state = listener.clone();
+        let sessions = sessions.clone();
+        supervisor = supervisor.child(ChildSpec::worker(format!("http-{address}"), move |ctx| {
+            http_accept_loop(ctx, http.clone(), state.clone(), sessions.clone())
+        }));
+        listeners.push(listener);
+    }
+    let handle = supervisor.handle();
+    (supervisor, handle, listeners)
+}
+
+async fn http_accept_loop(
+    ctx: ChildContext,
+    http: Arc<HttpListener>,
+    listener: Arc<Listener>,
+    sessions: Arc<Sessions>,
+) {
+    listener.starts.fetch_add(1, Ordering::Relaxed);
+    tracing::debug!(address = %listener.address, "accepting HTTP sessions");
+    loop {
+        let accepted = tokio::select! {
+            biased;
+            () = ctx.shutdown_requested() => {
+                // Stop taking connections and drain in-flight requests; the sessions
+                // themselves are ended by their bulkheads after the listeners.
+                http.shutdown().await;
+                return;
+            }
+            () = listener.crash.notified() => {
+                panic!("HTTP listener {}: crash injected by Runtime::crash_listener", listener.address)
+            }
+            accepted = http.accept() => accepted,
+        };
+        match accepted {
+            Ok(HttpIncoming::Session(transport)) => {
+                listener.accepted.fetch_add(1, Ordering::Relaxed);
+                if sessions.start(transport).await.is_err() {
+                    listener.refused.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Ok(HttpIncoming::Exchange(exchange)) => {
+                // A stateless (2026-07-28) request lives only as long as its response:
+                // it is not a session, so it is not placed in a bulkhead. The engine turns
+                // a handler panic into -32603, and HTTP shutdown drains it.
+                listener.accepted.fetch_add(1, Ordering::Relaxed);
+                tokio::spawn(crate::net_http::serve_exchange(
+                    sessions.server.clone(),
+                    exchange,
+                ));
+            }
+            Err(erlmcp_transport::TransportError::Closed) => {
+                // Shut down from elsewhere: nothing more will come.
+                ctx.shutdown_requested().await;
+                return;
+            }
+            Err(err) => {
+                tracing::warn!(address = %listener.address, error = %err, "HTTP accept failed; retrying");
+                tokio::select! {
+                    () = ctx.shutdown_requested() => return,
+                    () = tokio::time::sleep(ACCEPT_RETRY) => {}
+                }
+            }
+        }
+    }
+}
+
+/// How the stdio session ended: `Ok`, or its error as text; dropped unsent if it panicked.
+pub(crate) type StdioEnd = oneshot::Receiver<Result<(), String>>;
+
+/// The `listener.stdio` supervisor: one transient child that places the stdio session;
+/// the receiver hears how that session ended.
 pub(crate) fn stdio_supervisor(
     max_frame_bytes: usize,
     sessions: &Arc<Sessions>,
-) -> (Supervisor, SupervisorRef, Arc<Listener>) {
+) -> (Supervisor, SupervisorRef, Arc<Listener>, StdioEnd) {
     let listener = Listener::new(ListenerKind::Stdio, "stdio".to_owned());
     let state = listener.clone();
     let sessions = sessions.clone();
+    let (on_end, ended) = oneshot::channel();
+    let on_end = Arc::new(std::sync::Mutex::new(Some(on_end)));
     let supervisor = Supervisor::new("listener.stdio")
         .intensity(listener_intensity())
         .child(
             ChildSpec::worker("stdio", move |_ctx| {
                 let state = state.clone();
                 let sessions = sessions.clone();
+                let on_end = on_end
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
                 async move {
                     state.starts.fetch_add(1, Ordering::Relaxed);
                     state.accepted.fetch_add(1, Ordering::Relaxed);
-                    match sessions.start(StdioTransport::new(max_frame_bytes)).await {
+                    let transport = StdioTransport::new(max_frame_bytes);
+                    match sessions.start_watched(transport, on_end).await {
                         Ok(_) => Ok(()),
                         Err(err) => {
                             state.refused.fetch_add(1, Ordering::Relaxed);
@@ -204,14 +310,14 @@ pub(crate) fn stdio_supervisor(
             .restart(Restart::Transient),
         );
     let handle = supervisor.handle();
-    (supervisor, handle, listener)
+    (supervisor, handle, listener, ended)
 }
 
-/// The addresses the TCP listeners are bound to.
-pub(crate) fn tcp_addrs(listeners: &[Arc<Listener>]) -> Vec<SocketAddr> {
+/// The addresses the listeners of `kind` are bound to.
+pub(crate) fn addrs(listeners: &[Arc<Listener>], kind: ListenerKind) -> Vec<SocketAddr> {
     listeners
         .iter()
-        .filter(|l| l.kind == ListenerKind::Tcp)
+        .filter(|l| l.kind == kind)
         .filter_map(|l| l.address.parse().ok())
         .collect()
 }

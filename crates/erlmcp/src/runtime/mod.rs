@@ -7,9 +7,15 @@
 //! ├── sessions-0 … -{N-1}  session bulkheads (one_for_one, capped); each session is a
 //! │                        temporary child of one of them, placed by hash of its key
 //! ├── listener.stdio       one supervisor per listener kind, present when configured;
-//! └── listener.tcp         a crash restarts that listener only
-//!     └── acceptor-{addr}  permanent accept loop
+//! ├── listener.tcp         a crash restarts that listener only
+//! │   └── acceptor-{addr}  permanent accept loop
+//! └── listener.http        Streamable HTTP: hyper serves the connections, the loop
+//!     └── http-{addr}      permanent: takes each new MCP session into a bulkhead
 //! ```
+//!
+//! With stdio, the runtime lives as long as its one session:
+//! [`Runtime::run_until_stdio_ends`] stops the tree when stdin reaches EOF (or the
+//! session fails) and says how the session ended.
 //!
 //! Children start in that order and stop in the reverse order: listeners stop accepting
 //! first, then the bulkheads end their sessions (each session flushes what it owes and
@@ -81,6 +87,7 @@ use erlmcp_supervisor::{
     BulkheadConfig, BulkheadStatus, Bulkheads, ChildSpec, Intensity, Shutdown, Strategy,
     Supervisor, SupervisorRef,
 };
+use erlmcp_transport::http::HttpListener;
 use erlmcp_transport::{TcpAcceptor, Transport};
 use serde::Serialize;
 use tokio::task::JoinHandle;
@@ -110,6 +117,11 @@ pub enum RuntimeError {
     RootTask(tokio::task::JoinError),
     /// [`Runtime::wait`] was called after the runtime had already ended.
     Ended,
+    /// The stdio session ended with an error (or its task panicked); the runtime was
+    /// stopped after it.
+    StdioSession(String),
+    /// [`Runtime::run_until_stdio_ends`] on a runtime without a stdio listener.
+    NoStdio,
 }
 
 impl std::fmt::Display for RuntimeError {
@@ -118,6 +130,8 @@ impl std::fmt::Display for RuntimeError {
             RuntimeError::Supervisor(_) => f.write_str("supervision refused or failed"),
             RuntimeError::RootTask(_) => f.write_str("the root supervisor's task failed"),
             RuntimeError::Ended => f.write_str("the runtime has already ended"),
+            RuntimeError::StdioSession(why) => write!(f, "the stdio session failed: {why}"),
+            RuntimeError::NoStdio => f.write_str("the runtime has no stdio listener"),
         }
     }
 }
@@ -127,7 +141,7 @@ impl std::error::Error for RuntimeError {
         match self {
             RuntimeError::Supervisor(err) => Some(err),
             RuntimeError::RootTask(err) => Some(err),
-            RuntimeError::Ended => None,
+            RuntimeError::Ended | RuntimeError::StdioSession(_) | RuntimeError::NoStdio => None,
         }
     }
 }
@@ -229,6 +243,7 @@ pub struct RuntimeBuilder {
     bulkheads: BulkheadConfig,
     session_shutdown: Duration,
     tcp: Vec<TcpAcceptor>,
+    http: Vec<HttpListener>,
     stdio: Option<usize>,
 }
 
@@ -238,6 +253,7 @@ impl std::fmt::Debug for RuntimeBuilder {
             .field("bulkheads", &self.bulkheads)
             .field("session_shutdown", &self.session_shutdown)
             .field("tcp", &self.tcp.len())
+            .field("http", &self.http.len())
             .field("stdio", &self.stdio)
             .finish()
     }
@@ -277,6 +293,13 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Serves Streamable HTTP sessions from this bound listener (may be called more than
+    /// once; all go under `listener.http`).
+    pub fn http(mut self, listener: HttpListener) -> Self {
+        self.http.push(listener);
+        self
+    }
+
     /// Serves one session on this process's stdin/stdout, under `listener.stdio`.
     pub fn stdio(mut self, max_frame_bytes: usize) -> Self {
         self.stdio = Some(max_frame_bytes);
@@ -313,18 +336,26 @@ impl RuntimeBuilder {
 
         let mut listener_groups = Vec::new();
         let mut listeners = Vec::new();
+        let mut stdio_end = None;
         if let Some(max_frame_bytes) = self.stdio {
-            let (supervisor, handle, listener) =
+            let (supervisor, handle, listener, ended) =
                 listener::stdio_supervisor(max_frame_bytes, &sessions);
             root = root.child(ChildSpec::supervisor(supervisor));
             listener_groups.push((handle, vec![listener.clone()]));
             listeners.push(listener);
+            stdio_end = Some(ended);
         }
         if !self.tcp.is_empty() {
             let (supervisor, handle, tcp) = listener::tcp_supervisor(self.tcp, &sessions);
             root = root.child(ChildSpec::supervisor(supervisor));
             listener_groups.push((handle, tcp.clone()));
             listeners.extend(tcp);
+        }
+        if !self.http.is_empty() {
+            let (supervisor, handle, http) = listener::http_supervisor(self.http, &sessions);
+            root = root.child(ChildSpec::supervisor(supervisor));
+            listener_groups.push((handle, http.clone()));
+            listeners.extend(http);
         }
 
         let (root, task) = root.spawn();
@@ -335,6 +366,7 @@ impl RuntimeBuilder {
             listener_groups,
             listeners,
             task: Some(task),
+            stdio_end,
         })
     }
 }
@@ -348,6 +380,7 @@ pub struct Runtime {
     listener_groups: Vec<(SupervisorRef, Vec<Arc<Listener>>)>,
     listeners: Vec<Arc<Listener>>,
     task: Option<JoinHandle<Result<(), SupervisorError>>>,
+    stdio_end: Option<listener::StdioEnd>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -371,6 +404,7 @@ impl Runtime {
             },
             session_shutdown: DEFAULT_SESSION_SHUTDOWN,
             tcp: Vec::new(),
+            http: Vec::new(),
             stdio: None,
         }
     }
@@ -382,7 +416,13 @@ impl Runtime {
 
     /// The addresses its TCP listeners are bound to.
     pub fn tcp_addrs(&self) -> Vec<SocketAddr> {
-        listener::tcp_addrs(&self.listeners)
+        listener::addrs(&self.listeners, ListenerKind::Tcp)
+    }
+
+    /// The addresses its HTTP listeners are bound to (the endpoint path is the listener's
+    /// configured one, `/mcp` by default).
+    pub fn http_addrs(&self) -> Vec<SocketAddr> {
+        listener::addrs(&self.listeners, ListenerKind::Http)
     }
 
     /// The live sessions, by key.
@@ -445,6 +485,37 @@ impl Runtime {
         match task.await {
             Ok(outcome) => outcome.map_err(RuntimeError::Supervisor),
             Err(err) => Err(RuntimeError::RootTask(err)),
+        }
+    }
+
+    /// For a runtime serving stdio: waits until the stdio session ends (EOF on stdin, an
+    /// error, a crash), then stops the tree and waits for it. `Ok` for a session that ended
+    /// cleanly; [`RuntimeError::StdioSession`] with its reason otherwise; the root's error
+    /// if the tree failed first.
+    pub async fn run_until_stdio_ends(mut self) -> Result<(), RuntimeError> {
+        let ended = self.stdio_end.take().ok_or(RuntimeError::NoStdio)?;
+        let task = self.task.take().ok_or(RuntimeError::Ended)?;
+        tokio::pin!(task);
+        let session = tokio::select! {
+            session = ended => session,
+            root = &mut task => {
+                return match root {
+                    Ok(outcome) => outcome.map_err(RuntimeError::Supervisor),
+                    Err(err) => Err(RuntimeError::RootTask(err)),
+                };
+            }
+        };
+        self.root.shutdown();
+        let stopped = match task.await {
+            Ok(outcome) => outcome.map_err(RuntimeError::Supervisor),
+            Err(err) => Err(RuntimeError::RootTask(err)),
+        };
+        match session {
+            Ok(Ok(())) => stopped,
+            Ok(Err(why)) => Err(RuntimeError::StdioSession(why)),
+            Err(_) => Err(RuntimeError::StdioSession(
+                "the session task panicked".to_owned(),
+            )),
         }
     }
 

@@ -25,7 +25,7 @@ use erlmcp_protocol::{Server, SessionError};
 use erlmcp_supervisor::{Bulkheads, CancellationToken, ChildSpec, Shutdown};
 use erlmcp_transport::{FrameReader, Transport, TransportError, TransportInfo};
 use serde::Serialize;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, oneshot};
 
 use super::RuntimeError;
 
@@ -117,6 +117,16 @@ impl Sessions {
 
     /// Places a session over `transport` in a bulkhead by the hash of a fresh key.
     pub(crate) async fn start<T: Transport>(&self, transport: T) -> Result<u64, RuntimeError> {
+        self.start_watched(transport, None).await
+    }
+
+    /// [`start`](Self::start), telling `on_end` how the session ended (`Ok`, or its error
+    /// as text). A panic in the session drops `on_end` unsent.
+    pub(crate) async fn start_watched<T: Transport>(
+        &self,
+        transport: T,
+        on_end: Option<oneshot::Sender<Result<(), String>>>,
+    ) -> Result<u64, RuntimeError> {
         let key = self
             .next_key
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
@@ -142,7 +152,15 @@ impl Sessions {
         };
         let server = self.server.clone();
         let spec = ChildSpec::oneshot(format!("session-{key}"), move |ctx| {
-            session_task(server, transport, ctx.shutdown_token(), crash, guard, key)
+            let on_end = on_end;
+            async move {
+                let outcome =
+                    session_task(server, transport, ctx.shutdown_token(), crash, guard, key).await;
+                if let Some(on_end) = on_end {
+                    let _ = on_end.send(outcome.as_ref().map(drop).map_err(ToString::to_string));
+                }
+                outcome
+            }
         })
         .shutdown(self.shutdown);
         match self.bulkheads.start_child_in(bulkhead, spec).await {
