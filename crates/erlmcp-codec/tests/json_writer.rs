@@ -50,7 +50,13 @@ fn numbers_structures_and_keys_match_serde_json() {
     assert_same(&json!(null));
     assert_same(&json!(true));
     assert_same(&json!(false));
-    for n in [json!(0), json!(-1), json!(i64::MIN), json!(u64::MAX), json!(1.5)] {
+    for n in [
+        json!(0),
+        json!(-1),
+        json!(i64::MIN),
+        json!(u64::MAX),
+        json!(1.5),
+    ] {
         assert_same(&n);
     }
     for f in [0.1f64, -0.0, 1e300, 2.5e-308, 123_456_789.123] {
