@@ -216,14 +216,66 @@ impl Message {
 
     /// Serialises the message as one compact JSON text (no trailing newline).
     pub fn to_vec(&self) -> Vec<u8> {
-        // Serialising these types into a Vec cannot fail: every map key is a string.
-        serde_json::to_vec(self).unwrap_or_default()
+        let mut out = Vec::with_capacity(128);
+        self.write_to(&mut out);
+        out
     }
 
     /// Writes the message as compact JSON onto the end of `out`.
+    ///
+    /// The same bytes as its `Serialize` impl through serde_json; requests, notifications
+    /// and results are written by [`json::write_value`](crate::json::write_value), which
+    /// escapes the (often large) strings inside them much faster than serde_json.
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        // Writing into a Vec never fails and the types have only string keys.
-        let _ = serde_json::to_writer(out, self);
+        use crate::json::{write_str, write_value};
+        out.extend_from_slice(br#"{"jsonrpc":"2.0","#);
+        match self {
+            Message::Request(r) => {
+                out.extend_from_slice(br#""id":"#);
+                write_id(out, &r.id);
+                out.extend_from_slice(br#","method":"#);
+                write_str(out, &r.method);
+                if let Some(params) = &r.params {
+                    out.extend_from_slice(br#","params":"#);
+                    write_value(out, params);
+                }
+            }
+            Message::Notification(n) => {
+                out.extend_from_slice(br#""method":"#);
+                write_str(out, &n.method);
+                if let Some(params) = &n.params {
+                    out.extend_from_slice(br#","params":"#);
+                    write_value(out, params);
+                }
+            }
+            Message::Response(r) => {
+                out.extend_from_slice(br#""id":"#);
+                write_id(out, &r.id);
+                out.extend_from_slice(br#","result":"#);
+                write_value(out, &r.result);
+            }
+            Message::Error(e) => {
+                out.extend_from_slice(br#""id":"#);
+                match &e.id {
+                    Some(id) => write_id(out, id),
+                    None => out.extend_from_slice(b"null"),
+                }
+                out.extend_from_slice(br#","error":"#);
+                // Writing into a Vec never fails and the error object has only string keys.
+                let _ = serde_json::to_writer(&mut *out, &e.error);
+            }
+        }
+        out.push(b'}');
+    }
+}
+
+fn write_id(out: &mut Vec<u8>, id: &RequestId) {
+    match id {
+        // Writing an integer into a Vec cannot fail.
+        RequestId::Number(n) => {
+            let _ = serde_json::to_writer(&mut *out, n);
+        }
+        RequestId::String(s) => crate::json::write_str(out, s),
     }
 }
 

@@ -106,6 +106,23 @@ impl Peer {
             .map_err(|_| RequestError::SessionClosed)
     }
 
+    /// Queues an already encoded frame if there is room now. A full queue hands the
+    /// frame back (`Err(Some(frame))`) for the caller to wait with
+    /// [`send_frame`](Self::send_frame) somewhere it may block; a closed queue drops it
+    /// (`Err(None)`), as `send_frame` would.
+    pub(crate) fn try_send_frame_now(&self, frame: Bytes) -> Result<(), Option<Bytes>> {
+        let weight = frame.len();
+        match self
+            .shared
+            .outbound
+            .try_push(WeightedItem::new(frame, weight))
+        {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_full() => Err(Some(e.into_inner().item)),
+            Err(_) => Err(None),
+        }
+    }
+
     /// Queues a frame that may be shed when the peer is a slow consumer, waiting for
     /// queue space otherwise. Shedding is not an error: the peer asked for slowness.
     pub(crate) async fn send_droppable(&self, frame: Bytes) -> Result<(), RequestError> {

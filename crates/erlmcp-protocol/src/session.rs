@@ -335,11 +335,39 @@ async fn dispatch_request<R: SessionRole>(
             stats.in_flight.lock().remove(&id);
             let _ = peer.send_frame(encode_reply(id, outcome)).await;
         }
-        Dispatch::Spawn(handler) => {
+        Dispatch::Spawn(mut handler) => {
             // Waiting here is the inbound backpressure: no permit, no more reading.
             let Ok(permit) = permits.clone().acquire_owned().await else {
                 return;
             };
+            // Cheap handlers (an echo, a lookup) are done on their first poll: run that
+            // poll here and answer without a task of their own, which saves a spawn and
+            // a hand-over between threads per request. A handler that is not done goes
+            // on in its own task; it registers that task's waker when polled there, so
+            // the no-op waker of this first poll is never needed.
+            let mut first_poll = std::task::Context::from_waker(std::task::Waker::noop());
+            let polled = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                handler.as_mut().poll(&mut first_poll)
+            }));
+            let outcome = match polled {
+                Ok(std::task::Poll::Pending) => None,
+                Ok(std::task::Poll::Ready(result)) => Some(Ok(result)),
+                Err(panic) => Some(Err(panic)),
+            };
+            if let Some(outcome) = outcome {
+                stats.in_flight.lock().remove(&id);
+                let frame = encode_reply(id.clone(), handler_outcome(&id, outcome));
+                // The reader must not block on a full outbound queue (it would stop
+                // watching for slow consumers and shutdown): wait for room in a task.
+                if let Err(Some(frame)) = peer.try_send_frame_now(frame) {
+                    let peer = peer.clone();
+                    tokio::spawn(async move {
+                        let _permit = permit;
+                        let _ = peer.send_frame(frame).await;
+                    });
+                }
+                return;
+            }
             let peer = peer.clone();
             let stats = stats.clone();
             tokio::spawn(async move {
@@ -350,21 +378,31 @@ async fn dispatch_request<R: SessionRole>(
                     outcome = AssertUnwindSafe(handler).catch_unwind() => Some(outcome),
                 };
                 stats.in_flight.lock().remove(&id);
-                let outcome = match outcome {
-                    // Cancelled: the spec says not to answer a cancelled request.
-                    None => return,
-                    Some(Ok(result)) => result.map_err(|e| e.to_error_object()),
-                    Some(Err(panic)) => {
-                        let detail = panic_message(&panic);
-                        tracing::error!(request = %id, panic = %detail, "handler panicked");
-                        Err(
-                            ErrorObject::new(ErrorCode::INTERNAL_ERROR, "handler panicked")
-                                .with_data(json!({"panic": detail})),
-                        )
-                    }
+                // Cancelled: the spec says not to answer a cancelled request.
+                let Some(outcome) = outcome else {
+                    return;
                 };
+                let outcome = handler_outcome(&id, outcome);
                 let _ = peer.send_frame(encode_reply(id, outcome)).await;
             });
+        }
+    }
+}
+
+/// What a finished handler answers: its result, its error, or -32603 if it panicked.
+fn handler_outcome(
+    id: &RequestId,
+    outcome: Result<Result<Value, HandlerError>, Box<dyn std::any::Any + Send>>,
+) -> Result<Value, ErrorObject> {
+    match outcome {
+        Ok(result) => result.map_err(|e| e.to_error_object()),
+        Err(panic) => {
+            let detail = panic_message(&panic);
+            tracing::error!(request = %id, panic = %detail, "handler panicked");
+            Err(
+                ErrorObject::new(ErrorCode::INTERNAL_ERROR, "handler panicked")
+                    .with_data(json!({"panic": detail})),
+            )
         }
     }
 }

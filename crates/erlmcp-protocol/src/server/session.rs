@@ -175,6 +175,45 @@ fn parse_params<T: DeserializeOwned>(params: Option<Value>) -> Result<T, ErrorOb
         .map_err(|e| HandlerError::invalid_params(format!("invalid params: {e}")).to_error_object())
 }
 
+/// The params of `tools/call`. The usual shape (a string `name`, an object or no
+/// `arguments`, no `task`, an object or no `_meta`) is taken apart by moving its members
+/// out, which is what serde would produce; serde's flattened `extra` would instead copy
+/// every argument (the whole payload) through an intermediate buffer twice. Any other
+/// shape goes through serde, so its errors read as for every other method.
+fn call_tool_params(params: Option<Value>) -> Result<CallToolRequestParams, ErrorObject> {
+    fn object_or_null(value: Option<&Value>) -> bool {
+        matches!(value, None | Some(Value::Object(_) | Value::Null))
+    }
+    match params {
+        Some(Value::Object(mut map))
+            if matches!(map.get("name"), Some(Value::String(_)))
+                && object_or_null(map.get("arguments"))
+                && matches!(map.get("task"), None | Some(Value::Null))
+                && object_or_null(map.get("_meta")) =>
+        {
+            let object = |value: Option<Value>| match value {
+                Some(Value::Object(object)) => Some(object),
+                _ => None,
+            };
+            let name = match map.remove("name") {
+                Some(Value::String(name)) => name,
+                _ => String::new(),
+            };
+            let arguments = object(map.remove("arguments"));
+            let meta = object(map.remove("_meta"));
+            map.remove("task");
+            Ok(CallToolRequestParams {
+                name,
+                arguments,
+                task: None,
+                meta,
+                extra: map,
+            })
+        }
+        other => parse_params(other),
+    }
+}
+
 fn to_value<T: Serialize>(result: &T) -> Result<Value, ErrorObject> {
     serde_json::to_value(result).map_err(|e| {
         HandlerError::internal(format!("result not serialisable: {e}")).to_error_object()
@@ -256,7 +295,7 @@ impl ServerSession {
             methods::TOOLS_CALL if !core.has_tools() => self.not_offered(method),
             methods::TOOLS_CALL => {
                 let mut ctx = self.context(&scope, request.params.as_ref());
-                let params: CallToolRequestParams = match parse_params(request.params) {
+                let params = match call_tool_params(request.params) {
                     Ok(p) => p,
                     Err(e) => return Dispatch::Reply(Err(e)),
                 };

@@ -100,6 +100,10 @@ impl RegisteredTool {
         let Some(validator) = &self.input_validator else {
             return Ok(());
         };
+        // The yes/no check allocates nothing; errors are collected only when it says no.
+        if validator.is_valid(arguments) {
+            return Ok(());
+        }
         let problems: Vec<String> = validator
             .iter_errors(arguments)
             .map(|e| format!("{} (at `{}`)", e, e.instance_path()))
