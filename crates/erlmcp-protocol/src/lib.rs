@@ -30,5 +30,6 @@ pub use lifecycle::Phase;
 pub use peer::{Peer, ProgressCallback, RequestOptions};
 pub use server::tasks::TaskLimits;
 pub use server::{
-    BuildError, Introspection, RequestContext, Server, ServerBuilder, SessionSnapshot, SessionState,
+    BuildError, Introspection, RegistryReport, RequestContext, Server, ServerBuilder, SessionHandle,
+    SessionRegistry, SessionSnapshot, SessionState,
 };
