@@ -10,8 +10,11 @@
 //! 2. Load: `cargo xtask bench` with `--seconds`.
 //! 3. Overload: the `overload` harness for `--overload-seconds` (`flow_control` section,
 //!    `evidence/overload.csv` and `evidence/overload.png`).
-//! 4. Fuzz: every target for `--fuzz-seconds` (skipped at 0).
-//! 5. SBOM: `evidence/sbom.cdx.json`.
+//! 4. Scale: the 100K scale harness, `--scale-sessions` in memory and
+//!    `--scale-tcp-sessions` on one TCP server process (`scale` section,
+//!    `evidence/scale.json` and `evidence/scale.png`; skipped at 0).
+//! 5. Fuzz: every target for `--fuzz-seconds` (skipped at 0).
+//! 6. SBOM: `evidence/sbom.cdx.json`.
 //!
 //! Then the bundle and `evidence/throughput.csv`. A fuzz crash is recorded in the bundle
 //! and makes the command fail after writing it.
@@ -24,15 +27,31 @@ use cargo_metadata::{Message, MetadataCommand};
 use erlmcp_evidence::{Bundle, CargoTestLog, Environment, TestSuiteRecord};
 
 use crate::workspace::{self, Workspace};
-use crate::{bench, fuzz, overload, regression, sbom};
+use crate::{bench, fuzz, overload, regression, sbom, scale};
+
+/// How long or how large each part of the run is.
+pub struct Sizes {
+    /// Seconds per load scenario.
+    pub seconds: f64,
+    /// Seconds of sustained overload.
+    pub overload_seconds: f64,
+    /// In-memory sessions of the scale harness (0: skipped).
+    pub scale_sessions: usize,
+    /// TCP sessions of the scale harness, one server process.
+    pub scale_tcp_sessions: usize,
+    /// Seconds per fuzz target (0: skipped).
+    pub fuzz_seconds: u64,
+}
 
 /// Runs everything and writes the bundle.
-pub fn run(
-    ws: &Workspace,
-    seconds: f64,
-    overload_seconds: f64,
-    fuzz_seconds: u64,
-) -> anyhow::Result<()> {
+pub fn run(ws: &Workspace, sizes: Sizes) -> anyhow::Result<()> {
+    let Sizes {
+        seconds,
+        overload_seconds,
+        scale_sessions,
+        scale_tcp_sessions,
+        fuzz_seconds,
+    } = sizes;
     let supervision_path = ws.out_dir().join("supervision.json");
     let tests = run_tests(ws, &supervision_path)?;
     let supervision: serde_json::Value = serde_json::from_slice(
@@ -42,6 +61,12 @@ pub fn run(
     .with_context(|| format!("parse {}", supervision_path.display()))?;
     let throughput = bench::run(ws, seconds, false, &[])?;
     let flow_control = overload::run(ws, overload_seconds)?;
+    let scale = if scale_sessions > 0 {
+        Some(scale::run(ws, scale_sessions, scale_tcp_sessions)?)
+    } else {
+        eprintln!("scale harness skipped (--scale-sessions 0)");
+        None
+    };
     let fuzz = if fuzz_seconds > 0 {
         Some(fuzz::run(ws, &ws.root.join("fuzz"), fuzz_seconds)?)
     } else {
@@ -65,6 +90,9 @@ pub fn run(
     bundle
         .sections
         .insert("flow_control".to_owned(), flow_control);
+    if let Some(scale) = scale {
+        bundle.sections.insert("scale".to_owned(), scale);
+    }
     let path = ws.evidence_dir().join("bundle.json");
     bundle.write(&path)?;
     eprintln!(
