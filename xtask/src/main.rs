@@ -14,10 +14,10 @@
 mod bench;
 mod fuzz;
 mod overload;
-mod scale;
 mod regression;
 mod release;
 mod sbom;
+mod scale;
 mod workspace;
 
 use std::path::PathBuf;

@@ -16,7 +16,11 @@ const TIME_LIMIT_SECS: u64 = 900;
 /// Builds `scale` in release and runs it; copies its JSON and PNG to
 /// `evidence/scale.json` and `evidence/scale.png` and returns the bundle's `scale`
 /// section read from that JSON.
-pub fn run(ws: &Workspace, sessions: usize, tcp_sessions: usize) -> anyhow::Result<serde_json::Value> {
+pub fn run(
+    ws: &Workspace,
+    sessions: usize,
+    tcp_sessions: usize,
+) -> anyhow::Result<serde_json::Value> {
     workspace::run(ws.cargo().args([
         "build",
         "--release",

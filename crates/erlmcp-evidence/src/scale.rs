@@ -118,7 +118,11 @@ fn tail(v: &Value) -> Result<Tail, EvidenceError> {
 }
 
 /// The last step of `run` (`null`/absent: the series was not run).
-fn last_step(report: &Value, run: &'static str, in_memory: bool) -> Result<Option<ScaleStep>, EvidenceError> {
+fn last_step(
+    report: &Value,
+    run: &'static str,
+    in_memory: bool,
+) -> Result<Option<ScaleStep>, EvidenceError> {
     let Some(run_value) = report.get(run).filter(|v| !v.is_null()) else {
         return Ok(None);
     };

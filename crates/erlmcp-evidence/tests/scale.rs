@@ -74,9 +74,16 @@ fn the_largest_step_of_each_series_becomes_the_section() {
     let section = ScaleSection::from_report(&report(), files()).unwrap();
     let memory = section.in_memory.as_ref().unwrap();
     assert_eq!((memory.sessions, memory.answered_ping), (100_000, 100_000));
-    assert_eq!(memory.heap_per_session, Some(7100.0), "the server's share, pipes excluded");
+    assert_eq!(
+        memory.heap_per_session,
+        Some(7100.0),
+        "the server's share, pipes excluded"
+    );
     let lookup = memory.lookup.unwrap();
-    assert_eq!((lookup.p50_ns, lookup.p99_ns, lookup.p999_ns), (700, 1300, 2100));
+    assert_eq!(
+        (lookup.p50_ns, lookup.p99_ns, lookup.p999_ns),
+        (700, 1300, 2100)
+    );
     assert_eq!(memory.ping.p99_ns, 99_000);
     let tcp = section.tcp_one_process.as_ref().unwrap();
     assert_eq!((tcp.sessions, tcp.rss_per_session), (5000, 12_000.0));
@@ -87,24 +94,32 @@ fn the_largest_step_of_each_series_becomes_the_section() {
     assert_eq!(section.recommendation["tcp_sessions_per_process"], 18_000);
     assert_eq!(section.goals["under_8kib_per_session"], false);
     assert_eq!(section.command[2], "100000");
-    assert_eq!(section.git_commit.as_deref(), Some("0123456789abcdef0123456789abcdef01234567"));
+    assert_eq!(
+        section.git_commit.as_deref(),
+        Some("0123456789abcdef0123456789abcdef01234567")
+    );
 }
 
 #[test]
 fn the_section_goes_into_the_bundle_and_validates() {
     let section = ScaleSection::from_report(&report(), files()).unwrap();
-    let mut bundle = Bundle::new(Environment::capture(std::path::Path::new("."), "serde_json"));
+    let mut bundle = Bundle::new(Environment::capture(
+        std::path::Path::new("."),
+        "serde_json",
+    ));
     bundle
         .sections
         .insert("scale".to_owned(), serde_json::to_value(&section).unwrap());
     let value = serde_json::to_value(&bundle).unwrap();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let schema: Value = serde_json::from_slice(
-        &std::fs::read(root.join("evidence/bundle.schema.json")).unwrap(),
-    )
-    .unwrap();
+    let schema: Value =
+        serde_json::from_slice(&std::fs::read(root.join("evidence/bundle.schema.json")).unwrap())
+            .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&value).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&value)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     // And the schema does check the section: a section without its figures is refused.
     let mut broken = value.clone();

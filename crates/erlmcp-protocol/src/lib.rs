@@ -30,6 +30,6 @@ pub use lifecycle::Phase;
 pub use peer::{Peer, ProgressCallback, RequestOptions};
 pub use server::tasks::TaskLimits;
 pub use server::{
-    BuildError, Introspection, RegistryReport, RequestContext, Server, ServerBuilder, SessionHandle,
-    SessionRegistry, SessionSnapshot, SessionState,
+    BuildError, Introspection, RegistryReport, RequestContext, Server, ServerBuilder,
+    SessionHandle, SessionRegistry, SessionSnapshot, SessionState,
 };

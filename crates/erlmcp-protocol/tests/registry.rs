@@ -58,7 +58,9 @@ async fn connect(server: &Server, name: &str) -> (Client, Updates, tokio::task::
             if n.method == "notifications/resources/updated"
                 && let Some(uri) = n.params.as_ref().and_then(|p| p.get("uri"))
             {
-                seen.uris.lock().push(uri.as_str().unwrap_or_default().to_owned());
+                seen.uris
+                    .lock()
+                    .push(uri.as_str().unwrap_or_default().to_owned());
                 seen.arrived.notify_waiters();
             }
         })
@@ -109,7 +111,10 @@ async fn fan_out_reaches_exactly_the_subscribers() {
     assert_eq!(held.subscriptions, 3);
     assert_eq!(held.subscribed_uris, 2);
     let groups = server.registry_metrics().subscribers;
-    assert_eq!((groups.groups, groups.memberships, groups.largest_group), (2, 3, 2));
+    assert_eq!(
+        (groups.groups, groups.memberships, groups.largest_group),
+        (2, 3, 2)
+    );
 
     assert_eq!(server.notify_resource_updated("mem://a"), 2);
     assert_eq!(collect(&a_updates, 1).await, vec!["mem://a"]);
@@ -132,7 +137,10 @@ async fn fan_out_reaches_exactly_the_subscribers() {
 
     b.close().await.unwrap();
     c.close().await.unwrap();
-    eventually("every session to end", || server.introspect() == Introspection::default()).await;
+    eventually("every session to end", || {
+        server.introspect() == Introspection::default()
+    })
+    .await;
     assert_eq!(server.registry_metrics().subscribers.memberships, 0);
 }
 
@@ -170,7 +178,10 @@ async fn an_aborted_session_leaves_no_registry_entry() {
 
     // A dropped doomed client: its session ends normally, entry removed.
     doomed.close().await.unwrap();
-    eventually("the closed session to go", || server.registry().count() == 1).await;
+    eventually("the closed session to go", || {
+        server.registry().count() == 1
+    })
+    .await;
     let metrics = server.registry_metrics().sessions;
     assert_eq!(metrics.entries, 1);
     assert_eq!(metrics.inserts, 3);
@@ -178,7 +189,10 @@ async fn an_aborted_session_leaves_no_registry_entry() {
     // whichever ran first when the future was dropped.
     assert_eq!(metrics.removes + metrics.owner_removals, 2);
     client.close().await.unwrap();
-    eventually("the last session to go", || server.introspect() == Introspection::default()).await;
+    eventually("the last session to go", || {
+        server.introspect() == Introspection::default()
+    })
+    .await;
 }
 
 /// A transport whose reader panics on its first read after `armed` fires: a crash of the

@@ -866,7 +866,10 @@ async fn a_crashed_engine_leaves_no_session_entry() {
     eventually(|| handle.session_count() == 0).await;
     let metrics = handle.registry_metrics();
     assert_eq!((metrics.inserts, metrics.entries), (1, 0));
-    assert_eq!(metrics.owner_removals, 1, "the writer's guard removed the entry");
+    assert_eq!(
+        metrics.owner_removals, 1,
+        "the writer's guard removed the entry"
+    );
     let response = send(post(&url, Some(&session), &rpc(2, "ping", json!({})), &[V])).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(handle.registry_metrics().lookups >= 2);

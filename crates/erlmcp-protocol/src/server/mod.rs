@@ -134,7 +134,8 @@ impl ServerCore {
 /// The future of one session (see [`Server::serve`]): the session driver inside the
 /// registry's monitor, which removes the session's entry when the driver ends or is
 /// dropped. Polled in place — no wrapper `async` block, which would store the driver twice.
-type ServeFuture<F> = Either<Monitored<F, u64, SessionHandle>, std::future::Ready<Result<(), SessionError>>>;
+type ServeFuture<F> =
+    Either<Monitored<F, u64, SessionHandle>, std::future::Ready<Result<(), SessionError>>>;
 
 /// An MCP server. Cheap to clone; all clones share registries and sessions.
 #[derive(Clone)]
@@ -287,19 +288,21 @@ impl Server {
     /// A snapshot of every live session.
     pub fn sessions(&self) -> Vec<SessionSnapshot> {
         let mut out: Vec<SessionSnapshot> = Vec::new();
-        self.core.sessions.for_each_kind(Kind::SESSION, |_, session| {
-            let live = &session.0;
-            out.push(SessionSnapshot {
-                id: live.state.id(),
-                phase: live.state.phase().as_str(),
-                protocol_version: live.state.protocol_version().map(|v| v.as_str()),
-                subscriptions: live.state.subscription_count(),
-                in_flight: live.stats.in_flight(),
-                pending_outbound: live.peer.pending_requests(),
-                tasks: live.state.task_count(),
-                queued_messages: live.peer.queued(),
+        self.core
+            .sessions
+            .for_each_kind(Kind::SESSION, |_, session| {
+                let live = &session.0;
+                out.push(SessionSnapshot {
+                    id: live.state.id(),
+                    phase: live.state.phase().as_str(),
+                    protocol_version: live.state.protocol_version().map(|v| v.as_str()),
+                    subscriptions: live.state.subscription_count(),
+                    in_flight: live.stats.in_flight(),
+                    pending_outbound: live.peer.pending_requests(),
+                    tasks: live.state.task_count(),
+                    queued_messages: live.peer.queued(),
+                });
             });
-        });
         out.sort_by_key(|s| s.id);
         out
     }
@@ -316,17 +319,15 @@ impl Server {
             subscribed_uris: self.core.subscribers.metrics().groups,
             ..Introspection::default()
         };
-        self.sessions()
-            .iter()
-            .fold(tables, |mut total, s| {
-                total.sessions += 1;
-                total.subscriptions += s.subscriptions;
-                total.in_flight += s.in_flight;
-                total.pending_outbound += s.pending_outbound;
-                total.tasks += s.tasks;
-                total.queued_messages += s.queued_messages;
-                total
-            })
+        self.sessions().iter().fold(tables, |mut total, s| {
+            total.sessions += 1;
+            total.subscriptions += s.subscriptions;
+            total.in_flight += s.in_flight;
+            total.pending_outbound += s.pending_outbound;
+            total.tasks += s.tasks;
+            total.queued_messages += s.queued_messages;
+            total
+        })
     }
 
     /// Sends `notifications/resources/updated` to every session subscribed to `uri` (the
@@ -348,11 +349,13 @@ impl Server {
 
     fn broadcast(&self, method: &str) -> usize {
         let mut targets: Vec<Peer> = Vec::new();
-        self.core.sessions.for_each_kind(Kind::SESSION, |_, session| {
-            if session.0.state.is_operational() {
-                targets.push(session.0.peer.clone());
-            }
-        });
+        self.core
+            .sessions
+            .for_each_kind(Kind::SESSION, |_, session| {
+                if session.0.state.is_operational() {
+                    targets.push(session.0.peer.clone());
+                }
+            });
         targets
             .iter()
             .filter(|peer| peer.try_notify(method, json!({})))
@@ -428,11 +431,13 @@ impl Server {
         data: serde_json::Value,
     ) {
         let mut targets: Vec<(Arc<SessionState>, Peer)> = Vec::new();
-        self.core.sessions.for_each_kind(Kind::SESSION, |_, session| {
-            if session.0.state.is_operational() {
-                targets.push((session.0.state.clone(), session.0.peer.clone()));
-            }
-        });
+        self.core
+            .sessions
+            .for_each_kind(Kind::SESSION, |_, session| {
+                if session.0.state.is_operational() {
+                    targets.push((session.0.state.clone(), session.0.peer.clone()));
+                }
+            });
         for (state, peer) in targets {
             state.log(&peer, level, logger, data.clone()).await;
         }

@@ -27,8 +27,8 @@ use crate::lifecycle::{self, Phase};
 use crate::pagination::paginate;
 use crate::peer::Peer;
 use crate::server::ServerCore;
-use crate::server::live::Subscription;
 use crate::server::context::RequestContext;
+use crate::server::live::Subscription;
 use crate::server::tasks::TaskStore;
 use crate::server::tools;
 use crate::session::{Dispatch, RequestScope, SessionRole};
@@ -384,7 +384,9 @@ impl ServerSession {
                     return reply::<Value>(Err(HandlerError::ResourceNotFound { uri: params.uri }));
                 }
                 let mut inner = self.state.inner.lock();
-                if inner.phase == Phase::Closed || inner.subscriptions.contains_key(params.uri.as_str()) {
+                if inner.phase == Phase::Closed
+                    || inner.subscriptions.contains_key(params.uri.as_str())
+                {
                     return Dispatch::Reply(Ok(json!({})));
                 }
                 if inner.subscriptions.len() >= core.max_subscriptions {
