@@ -23,7 +23,8 @@
 //! it, which would store it twice): the fault-injection panic of
 //! [`Runtime::crash_session`](super::Runtime::crash_session) fires from the reader.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use erlmcp_codec::Frame;
 use erlmcp_protocol::Server;
@@ -51,8 +52,20 @@ pub struct SessionInfo {
 #[derive(Debug)]
 pub(crate) struct Entry {
     info: SessionInfo,
-    /// Fault injection: fired, the session's reader panics.
-    crash: CancellationToken,
+    /// Fault injection: set, the session's reader panics instead of reporting the stop.
+    crash: AtomicBool,
+    /// The child's stop token, once the child started (fault injection fires it to wake
+    /// the reader: the reader watches one token per frame, not two).
+    stop: OnceLock<CancellationToken>,
+}
+
+impl Entry {
+    fn crash(&self) {
+        self.crash.store(true, Ordering::SeqCst);
+        if let Some(stop) = self.stop.get() {
+            stop.cancel();
+        }
+    }
 }
 
 /// The runtime's live sessions: runtime key → entry, kind `connection`.
@@ -75,7 +88,7 @@ impl SessionTable {
     }
 
     pub(crate) fn crash(&self, key: u64) -> bool {
-        self.registry.with(&key, |e| e.crash.cancel()).is_some()
+        self.registry.with(&key, |e| e.crash()).is_some()
     }
 
     pub(crate) fn metrics(&self) -> RegistryMetrics {
@@ -111,7 +124,6 @@ impl Sessions {
             + 1;
         let bulkhead = self.bulkheads.place(&key);
         let transport_info = transport.info();
-        let crash = CancellationToken::new();
         let entry = Arc::new(Entry {
             info: SessionInfo {
                 key,
@@ -119,22 +131,24 @@ impl Sessions {
                 transport: transport_info.kind.as_str(),
                 bulkhead,
             },
-            crash: crash.clone(),
+            crash: AtomicBool::new(false),
+            stop: OnceLock::new(),
         });
         let registration = self
             .table
             .registry
-            .insert(key, entry, Kind::CONNECTION)
+            .insert(key, entry.clone(), Kind::CONNECTION)
             .map_err(RuntimeError::Registry)?;
         let server = self.server.clone();
         let spec = ChildSpec::oneshot(format!("session-{key}"), move |ctx| {
             // The entry's guard rides in the session future: it goes when the session
             // ends, panics or is aborted.
+            let stop = ctx.shutdown_token();
+            let _ = entry.stop.set(stop.clone());
             registration.monitor(server.serve(StopOnSignal {
                 inner: transport,
-                stop: ctx.shutdown_token(),
-                crash,
-                key,
+                stop,
+                entry,
             }))
         })
         .shutdown(self.shutdown);
@@ -156,8 +170,7 @@ impl Sessions {
 struct StopOnSignal<T> {
     inner: T,
     stop: CancellationToken,
-    crash: CancellationToken,
-    key: u64,
+    entry: Arc<Entry>,
 }
 
 impl<T: Transport> Transport for StopOnSignal<T> {
@@ -174,8 +187,7 @@ impl<T: Transport> Transport for StopOnSignal<T> {
             StopOnSignalReader {
                 inner: reader,
                 stop: self.stop,
-                crash: self.crash,
-                key: self.key,
+                entry: self.entry,
             },
             writer,
         )
@@ -185,18 +197,29 @@ impl<T: Transport> Transport for StopOnSignal<T> {
 struct StopOnSignalReader<R> {
     inner: R,
     stop: CancellationToken,
-    crash: CancellationToken,
-    key: u64,
+    entry: Arc<Entry>,
+}
+
+impl<R> StopOnSignalReader<R> {
+    fn crash_if_asked(&self) {
+        if self.entry.crash.load(Ordering::SeqCst) {
+            panic!(
+                "session {}: crash injected by Runtime::crash_session",
+                self.entry.info.key
+            )
+        }
+    }
 }
 
 impl<R: FrameReader> FrameReader for StopOnSignalReader<R> {
     async fn next_frame(&mut self) -> Option<Result<Frame, TransportError>> {
+        self.crash_if_asked();
         tokio::select! {
             biased;
-            () = self.crash.cancelled() => {
-                panic!("session {}: crash injected by Runtime::crash_session", self.key)
+            () = self.stop.cancelled() => {
+                self.crash_if_asked();
+                None
             }
-            () = self.stop.cancelled() => None,
             frame = self.inner.next_frame() => frame,
         }
     }
