@@ -17,6 +17,7 @@ mod overload;
 mod regression;
 mod release;
 mod sbom;
+mod scale;
 mod workspace;
 
 use std::path::PathBuf;
@@ -63,9 +64,10 @@ enum Command {
     },
     /// Write the CycloneDX SBOM to evidence/out/sbom.cdx.json.
     Sbom,
-    /// Tests (with the supervision test's figures), load, the overload harness, fuzz and
-    /// SBOM into evidence/bundle.json (+ evidence/throughput.csv, evidence/overload.csv,
-    /// evidence/overload.png).
+    /// Tests (with the supervision test's figures), load, the overload harness, the scale
+    /// harness, fuzz and SBOM into evidence/bundle.json (+ evidence/throughput.csv,
+    /// evidence/overload.csv, evidence/overload.png, evidence/scale.json,
+    /// evidence/scale.png).
     ReleaseEvidence {
         /// Seconds per load scenario.
         #[arg(long, default_value_t = 5.0)]
@@ -73,6 +75,13 @@ enum Command {
         /// Seconds of sustained overload (slow consumer) for the `flow_control` section.
         #[arg(long, default_value_t = 5.0)]
         overload_seconds: f64,
+        /// In-memory sessions the scale harness ramps to (one process) for the `scale`
+        /// section; 0 skips the scale harness.
+        #[arg(long, default_value_t = 100_000)]
+        scale_sessions: usize,
+        /// Loopback TCP sessions the scale harness holds on one server process.
+        #[arg(long, default_value_t = 10_000)]
+        scale_tcp_sessions: usize,
         /// Seconds per fuzz target; 0 skips fuzzing.
         #[arg(long, default_value_t = 30)]
         fuzz_seconds: u64,
@@ -95,8 +104,19 @@ fn main() -> ExitCode {
         Command::ReleaseEvidence {
             seconds,
             overload_seconds,
+            scale_sessions,
+            scale_tcp_sessions,
             fuzz_seconds,
-        } => release::run(&ws, seconds, overload_seconds, fuzz_seconds),
+        } => release::run(
+            &ws,
+            release::Sizes {
+                seconds,
+                overload_seconds,
+                scale_sessions,
+                scale_tcp_sessions,
+                fuzz_seconds,
+            },
+        ),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -15,8 +15,11 @@
 //!    `evidence/overload.csv` and `evidence/overload.png`; the harness fails the run when
 //!    flow control did not hold), and the circuit breaker's criterion bench
 //!    (`flow_control.breaker_bench`).
-//! 4. Fuzz: every target for `--fuzz-seconds` (skipped at 0).
-//! 5. SBOM: `evidence/sbom.cdx.json`.
+//! 4. Scale: the 100K scale harness, `--scale-sessions` in memory and
+//!    `--scale-tcp-sessions` on one TCP server process (`scale` section,
+//!    `evidence/scale.json` and `evidence/scale.png`; skipped at 0).
+//! 5. Fuzz: every target for `--fuzz-seconds` (skipped at 0).
+//! 6. SBOM: `evidence/sbom.cdx.json`.
 //!
 //! Then the bundle and `evidence/throughput.csv`. A fuzz crash is recorded in the bundle
 //! and makes the command fail after writing it.
@@ -29,15 +32,31 @@ use cargo_metadata::{Message, MetadataCommand};
 use erlmcp_evidence::{Bundle, CargoTestLog, Environment, LifecycleRecord, TestSuiteRecord};
 
 use crate::workspace::{self, Workspace};
-use crate::{bench, fuzz, overload, regression, sbom};
+use crate::{bench, fuzz, overload, regression, sbom, scale};
+
+/// How long or how large each part of the run is.
+pub struct Sizes {
+    /// Seconds per load scenario.
+    pub seconds: f64,
+    /// Seconds of sustained overload.
+    pub overload_seconds: f64,
+    /// In-memory sessions of the scale harness (0: skipped).
+    pub scale_sessions: usize,
+    /// TCP sessions of the scale harness, one server process.
+    pub scale_tcp_sessions: usize,
+    /// Seconds per fuzz target (0: skipped).
+    pub fuzz_seconds: u64,
+}
 
 /// Runs everything and writes the bundle.
-pub fn run(
-    ws: &Workspace,
-    seconds: f64,
-    overload_seconds: f64,
-    fuzz_seconds: u64,
-) -> anyhow::Result<()> {
+pub fn run(ws: &Workspace, sizes: Sizes) -> anyhow::Result<()> {
+    let Sizes {
+        seconds,
+        overload_seconds,
+        scale_sessions,
+        scale_tcp_sessions,
+        fuzz_seconds,
+    } = sizes;
     let figures = TestFigures {
         supervision: ws.out_dir().join("supervision.json"),
         lifecycle: ws.out_dir().join("lifecycle.json"),
@@ -50,6 +69,12 @@ pub fn run(
     let throughput = bench::run(ws, seconds, false, &[])?;
     let mut flow_control = overload::run(ws, overload_seconds)?;
     flow_control["breaker_bench"] = overload::breaker_bench(ws)?;
+    let scale = if scale_sessions > 0 {
+        Some(scale::run(ws, scale_sessions, scale_tcp_sessions)?)
+    } else {
+        eprintln!("scale harness skipped (--scale-sessions 0)");
+        None
+    };
     let fuzz = if fuzz_seconds > 0 {
         Some(fuzz::run(ws, &ws.root.join("fuzz"), fuzz_seconds)?)
     } else {
@@ -76,6 +101,9 @@ pub fn run(
     bundle
         .sections
         .insert("lifecycle".to_owned(), serde_json::to_value(&lifecycle)?);
+    if let Some(scale) = scale {
+        bundle.sections.insert("scale".to_owned(), scale);
+    }
     let path = ws.evidence_dir().join("bundle.json");
     bundle.write(&path)?;
     eprintln!(

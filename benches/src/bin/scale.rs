@@ -147,8 +147,13 @@ struct RunArgs {
     /// Pings per sampled session.
     #[arg(long, default_value_t = 5)]
     ping_rounds: usize,
+    /// The largest TCP session count (default: --max-sessions). At or below what one
+    /// server process can hold, only the single-process TCP ramp runs — the bounded size
+    /// `cargo xtask release-evidence` uses.
+    #[arg(long)]
+    tcp_max_sessions: Option<usize>,
     /// Connections the single-process TCP run asks one server to hold (default: the
-    /// open-files hard limit minus 32, or --max-sessions if smaller).
+    /// open-files hard limit minus 32, or the TCP maximum if smaller).
     #[arg(long)]
     tcp_single_target: Option<usize>,
     /// Connections per server process in the multi-process TCP ramp.
@@ -307,10 +312,11 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
 
     if !args.skip_tcp {
         let hard = usize::try_from(machine.nofile.1).unwrap_or(usize::MAX);
+        let tcp_max = args.tcp_max_sessions.unwrap_or(args.max_sessions);
         let single_target = args
             .tcp_single_target
             .unwrap_or(hard.saturating_sub(32))
-            .min(args.max_sessions);
+            .min(tcp_max);
         let per_client = args.tcp_per_client.min(hard.saturating_sub(32)).max(1);
         let cfg = tcp::TcpConfig {
             steps: steps.clone(),
@@ -338,14 +344,17 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
             report.tcp_single_erlmcp =
                 Some(tcp::run(&cfg, &exe, 1, clients, 2, &single_steps, true).await?);
         }
-        if args.max_sessions > single_target {
-            let servers = args.max_sessions.div_ceil(args.tcp_per_server.max(1));
-            let clients = args.max_sessions.div_ceil(per_client);
+        if tcp_max > single_target {
+            let servers = tcp_max.div_ceil(args.tcp_per_server.max(1));
+            let clients = tcp_max.div_ceil(per_client);
+            let mut multi_steps: Vec<usize> =
+                steps.iter().copied().filter(|&s| s < tcp_max).collect();
+            multi_steps.push(tcp_max);
             eprintln!(
-                "scale: tcp, {servers} server processes and {clients} client processes, steps {steps:?}"
+                "scale: tcp, {servers} server processes and {clients} client processes, steps {multi_steps:?}"
             );
             report.tcp_multi =
-                Some(tcp::run(&cfg, &exe, servers, clients, 20, &steps, false).await?);
+                Some(tcp::run(&cfg, &exe, servers, clients, 20, &multi_steps, false).await?);
         }
     }
 

@@ -32,6 +32,13 @@ pub enum EvidenceError {
         #[source]
         source: cyclonedx_bom::external_models::uri::UriError,
     },
+    /// A harness's JSON report lacks a field its bundle section needs (or has it with
+    /// the wrong type).
+    #[error("harness report: missing or malformed `{field}`")]
+    Report {
+        /// The field, as a dotted path.
+        field: &'static str,
+    },
     /// The CycloneDX writer refused the BOM.
     #[error("cannot serialise the CycloneDX BOM")]
     SbomWrite(#[source] cyclonedx_bom::errors::JsonWriteError),

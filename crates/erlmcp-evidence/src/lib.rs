@@ -6,6 +6,7 @@
 //! - [`environment`]: where the figures came from.
 //! - [`bundle`]: the evidence bundle and its atomic writer (JSON + CSV).
 //! - [`sbom`]: CycloneDX SBOM from `cargo metadata`.
+//! - [`scale`]: the bundle's `scale` section, read from the scale harness's report.
 //! - [`error`]: the one error type.
 //!
 //! It never runs benchmarks, tests or fuzzers: `benches/` measures and `xtask/` orchestrates;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod latency;
 pub mod lifecycle;
 pub mod sbom;
+pub mod scale;
 pub mod suite;
 pub mod throughput;
 mod time;
@@ -26,6 +28,7 @@ pub use environment::Environment;
 pub use error::EvidenceError;
 pub use latency::LatencyRecord;
 pub use lifecycle::LifecycleRecord;
+pub use scale::ScaleSection;
 pub use suite::{CargoTestLog, TestSuiteRecord};
 pub use throughput::ThroughputRecord;
 pub use time::rfc3339_utc;

@@ -164,4 +164,8 @@ pub enum SessionError {
     /// The client's `initialize` was answered with an error.
     #[error("initialization failed")]
     Initialize(#[source] RequestError),
+    /// The server's session registry refused the session (the `max_sessions` limit); the
+    /// connection was closed without being served.
+    #[error("session refused by the registry")]
+    Registry(#[source] erlmcp_registry::RegistryError),
 }

@@ -37,5 +37,6 @@ pub use server::modern::{
 };
 pub use server::tasks::TaskLimits;
 pub use server::{
-    BuildError, Introspection, RequestContext, Server, ServerBuilder, SessionSnapshot, SessionState,
+    BuildError, Introspection, RegistryReport, RequestContext, Server, ServerBuilder,
+    SessionHandle, SessionRegistry, SessionSnapshot, SessionState,
 };

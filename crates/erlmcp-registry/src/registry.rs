@@ -888,6 +888,33 @@ impl<K, V> Registration<K, V> {
         inner.remove_registration(self.hash, self.id, Cause::Explicit)
     }
 
+    /// Ties this entry to `owner`: the returned [`Monitored`] future runs `owner` in place
+    /// and removes the entry when `owner` completes or the future is dropped — what
+    /// [`Registry::monitor`] does, for an entry registered before its owner was built (so
+    /// that it is visible, and refusals are known, before the owner task is spawned).
+    ///
+    /// ```rust
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), erlmcp_registry::RegistryError> {
+    /// use erlmcp_registry::{Kind, Registry};
+    ///
+    /// let connections: Registry<u64, &'static str> = Registry::new();
+    /// let registration = connections.insert(1, "tcp 127.0.0.1:50000", Kind::CONNECTION)?;
+    /// let task = tokio::spawn(registration.monitor(std::future::pending::<()>()));
+    /// assert!(connections.contains_key(&1));
+    /// task.abort();
+    /// let _ = task.await;
+    /// assert!(!connections.contains_key(&1)); // gone with its (aborted) owner
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn monitor<F: Future>(self, owner: F) -> Monitored<F, K, V> {
+        Monitored {
+            owner,
+            registration: Some(self),
+        }
+    }
+
     /// Lets go of the entry without removing it: it stays until removed by key.
     pub fn detach(mut self) {
         self.inner = None;

@@ -169,6 +169,32 @@ impl ChildContext {
     }
 }
 
+pin_project_lite::pin_project! {
+    /// A child's future with its output converted by [`IntoExit`], polled in place. (An
+    /// `async move { fut.await.into_exit() }` block would keep the captured future and the
+    /// awaited one in separate slots: every child task — one per session in the runtime —
+    /// would be twice the size of its future.)
+    struct ExitOf<F> {
+        #[pin]
+        fut: F,
+    }
+}
+
+impl<F> Future for ExitOf<F>
+where
+    F: Future,
+    F::Output: IntoExit,
+{
+    type Output = Result<(), BoxError>;
+
+    fn poll(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        self.project().fut.poll(cx).map(IntoExit::into_exit)
+    }
+}
+
 type RepeatFn = dyn Fn(ChildContext) -> ChildFuture + Send + Sync + 'static;
 type OnceFn = dyn FnOnce(ChildContext) -> ChildFuture + Send + 'static;
 
@@ -212,7 +238,7 @@ impl ChildSpec {
     {
         let start = move |ctx: ChildContext| -> ChildFuture {
             let fut = start(ctx);
-            Box::pin(async move { fut.await.into_exit() })
+            Box::pin(ExitOf { fut })
         };
         ChildSpec {
             id: id.into(),
@@ -232,7 +258,7 @@ impl ChildSpec {
     {
         let start = move |ctx: ChildContext| -> ChildFuture {
             let fut = start(ctx);
-            Box::pin(async move { fut.await.into_exit() })
+            Box::pin(ExitOf { fut })
         };
         ChildSpec {
             id: id.into(),

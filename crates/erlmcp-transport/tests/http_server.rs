@@ -827,3 +827,71 @@ async fn bad_configurations_are_refused_at_bind() {
         bad.to_string().contains("I/O") || matches!(bad, erlmcp_transport::TransportError::Io(_))
     );
 }
+
+/// Sessions are routed by `Mcp-Session-Id` through the registry, whose entry belongs to
+/// the engine's writer: an engine that crashes (its task panics, dropping the transport
+/// without closing it) leaves no session entry behind, and the id is then unknown (404).
+#[tokio::test]
+async fn a_crashed_engine_leaves_no_session_entry() {
+    use erlmcp_transport::{Frame, FrameReader, FrameWriter, Transport};
+    let listener = erlmcp_transport::http::HttpListener::bind(config())
+        .await
+        .unwrap();
+    let handle = listener.handle();
+    let url = format!("http://{}/mcp", listener.local_addr());
+    let opener = {
+        let url = url.clone();
+        tokio::spawn(async move { open_session(&url).await })
+    };
+    let transport = bounded(listener.accept()).await.unwrap();
+    let engine = tokio::spawn(async move {
+        let (mut reader, mut writer) = transport.split();
+        let Some(Ok(Frame::Message(bytes))) = reader.next_frame().await else {
+            panic!("no initialize");
+        };
+        let request: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let answer = json!({"jsonrpc": "2.0", "id": request["id"], "result": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "serverInfo": {"name": "crashing", "version": "1"}}});
+        writer
+            .write_batch(&[serde_json::to_vec(&answer).unwrap().into()])
+            .await
+            .unwrap();
+        // `notifications/initialized` arrives; the engine crashes holding the transport.
+        let _ = reader.next_frame().await;
+        panic!("engine crashed (test)");
+    });
+    let session = bounded(opener).await.unwrap();
+    assert!(bounded(engine).await.unwrap_err().is_panic());
+    eventually(|| handle.session_count() == 0).await;
+    let metrics = handle.registry_metrics();
+    assert_eq!((metrics.inserts, metrics.entries), (1, 0));
+    assert_eq!(
+        metrics.owner_removals, 1,
+        "the writer's guard removed the entry"
+    );
+    let response = send(post(&url, Some(&session), &rpc(2, "ping", json!({})), &[V])).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(handle.registry_metrics().lookups >= 2);
+}
+
+/// `max_sessions` is the registry's limit: past it, `initialize` gets 503 and the
+/// refusal is counted.
+#[tokio::test]
+async fn sessions_past_max_sessions_are_refused_by_the_registry() {
+    let h = start(HttpServerConfig {
+        max_sessions: 2,
+        ..config()
+    })
+    .await;
+    let first = open_session(&h.url).await;
+    let _second = open_session(&h.url).await;
+    let response = send(post(&h.url, None, &initialize(9), &[])).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(h.handle.registry_metrics().refused_full, 1);
+    assert_eq!(h.handle.session_count(), 2);
+    let delete = request(Method::DELETE, &h.url, &[("mcp-session-id", &first), V], "");
+    assert_eq!(send(delete).await.status(), StatusCode::OK);
+    let _third = open_session(&h.url).await;
+    assert_eq!(h.handle.session_count(), 2);
+}

@@ -14,6 +14,7 @@ pub mod runtime;
 
 pub use erlmcp_codec as codec;
 pub use erlmcp_protocol as protocol;
+pub use erlmcp_registry as registry;
 pub use erlmcp_transport as transport;
 
 pub use erlmcp_codec::schema;

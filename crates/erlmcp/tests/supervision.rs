@@ -258,9 +258,12 @@ async fn one_thousand_sessions_crashes_stay_in_their_sessions() {
                 .all(|b| b.incarnations == 1 && b.restart_count == 0)
         );
         assert!(status.listeners.iter().all(|l| l.supervisor.restarts == 0));
-        // Until erlmcp-protocol drops a session's entry when its future is dropped, the
-        // crashed sessions stay in the server's table (see the runtime's module docs).
-        assert!(registry_entries >= survivors);
+        // A crashed session leaves no entry in either registry: the server's (its guard
+        // rides in the session future) nor the runtime's.
+        assert_eq!(registry_entries, survivors);
+        assert_eq!(status.registry.entries, survivors);
+        assert_eq!(status.registry.connections.entries, survivors);
+        assert_eq!(runtime.server().introspect().registry_entries, survivors);
 
         let evidence = json!({
             "sessions": SESSIONS,

@@ -4,9 +4,14 @@
 //! Build one with [`ServerBuilder`], then call [`Server::serve`] once per connection.
 //! Registries can change at runtime ([`Server::add_tool`], …); every initialized session is
 //! then told with the matching `notifications/*/list_changed`.
+//!
+//! Live sessions are kept in an `erlmcp-registry` [`SessionRegistry`] and resource
+//! subscribers in its `Groups` (see [`live`]): a session that ends by any path leaves no
+//! entry, and `notifications/resources/updated` goes to exactly the subscribed sessions.
 
 pub mod context;
 pub mod files;
+pub mod live;
 pub mod modern;
 pub mod prompts;
 pub mod resources;
@@ -14,7 +19,6 @@ pub(crate) mod session;
 pub mod tasks;
 pub mod tools;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,8 +29,10 @@ use erlmcp_codec::schema::{
     ResourceTemplate, ServerCapabilities, Tool, methods,
 };
 use erlmcp_flow::{MemoryBudget, OutboundQueue};
+use erlmcp_registry::{Kind, Monitored, Registry};
 use erlmcp_transport::Transport;
-use parking_lot::{Mutex, RwLock};
+use futures::future::Either;
+use parking_lot::RwLock;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -37,11 +43,13 @@ use crate::peer::Peer;
 use crate::session::{SessionStats, new_peer, run_session};
 
 pub use context::RequestContext;
+pub use live::{RegistryReport, SessionHandle, SessionRegistry};
 pub use prompts::{CompletionHandler, PromptArgs, PromptHandler};
 pub use resources::{ResourceHandler, TemplateVars};
 pub use session::SessionState;
 pub use tools::{ToolFuture, ToolHandler};
 
+use live::{LiveSession, Subscribers};
 use prompts::PromptRegistry;
 use resources::ResourceRegistry;
 use tools::{ToolRegistry, TypedTool};
@@ -57,13 +65,6 @@ pub const SUPPORTED_VERSIONS: &[ProtocolVersion] = &[
     ProtocolVersion::V2025_11_25,
 ];
 
-pub(crate) struct LiveSession {
-    state: Arc<SessionState>,
-    peer: Peer,
-    stats: Arc<SessionStats>,
-    shutdown: CancellationToken,
-}
-
 pub(crate) struct ServerCore {
     pub(crate) info: Implementation,
     pub(crate) instructions: Option<String>,
@@ -76,7 +77,10 @@ pub(crate) struct ServerCore {
     pub(crate) completion: Option<Arc<dyn CompletionHandler>>,
     pub(crate) on_roots_changed: Option<Arc<dyn Fn(u64) + Send + Sync>>,
     pub(crate) logging: bool,
-    pub(crate) sessions: Mutex<HashMap<u64, LiveSession>>,
+    /// Live sessions; each entry is removed by its session's future when it ends.
+    pub(crate) sessions: SessionRegistry,
+    /// Resource URI → subscribed sessions.
+    pub(crate) subscribers: Subscribers,
     pub(crate) next_session: AtomicU64,
     /// Makes each session's bounded outbound queue; all of them charge `budget`.
     pub(crate) queues: OutboundQueue,
@@ -139,22 +143,11 @@ impl ServerCore {
     }
 }
 
-/// A session's entry in the server's table, removed when the session's future goes away
-/// by any path (finished, panicked, aborted, never polled).
-struct Registered {
-    core: Arc<ServerCore>,
-    id: u64,
-}
-
-impl Drop for Registered {
-    fn drop(&mut self) {
-        let removed = self.core.sessions.lock().remove(&self.id);
-        if let Some(live) = removed {
-            live.shutdown.cancel();
-            live.state.close();
-        }
-    }
-}
+/// The future of one session (see [`Server::serve`]): the session driver inside the
+/// registry's monitor, which removes the session's entry when the driver ends or is
+/// dropped. Polled in place — no wrapper `async` block, which would store the driver twice.
+type ServeFuture<F> =
+    Either<Monitored<F, u64, SessionHandle>, std::future::Ready<Result<(), SessionError>>>;
 
 /// An MCP server. Cheap to clone; all clones share registries and sessions.
 #[derive(Clone)]
@@ -166,7 +159,7 @@ impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
             .field("name", &self.core.info.name)
-            .field("sessions", &self.core.sessions.lock().len())
+            .field("sessions", &self.core.sessions.count_kind(Kind::SESSION))
             .finish()
     }
 }
@@ -208,6 +201,11 @@ pub struct Introspection {
     pub tasks: usize,
     /// Messages queued for peers.
     pub queued_messages: usize,
+    /// Entries in the session registry (equals `sessions` unless a session is being
+    /// registered or removed at this instant).
+    pub registry_entries: usize,
+    /// Resource URIs with at least one subscriber (groups in the fan-out table).
+    pub subscribed_uris: usize,
 }
 
 impl Server {
@@ -218,10 +216,16 @@ impl Server {
 
     /// Serves one session on `transport` until the peer disconnects, the init timeout
     /// passes without `initialize`, or [`Server::shutdown_session`] is called.
+    ///
+    /// The session is registered in the server's [`SessionRegistry`] at once; the entry's
+    /// guard lives in the returned future, so the entry goes when the session ends by any
+    /// path (finished, panicked, aborted, or the future dropped unpolled). When the
+    /// registry refuses (the [`ServerBuilder::max_sessions`] limit), the future ends at
+    /// once with [`SessionError::Registry`] and the transport is dropped (closed).
     pub fn serve<T: Transport>(
         &self,
         transport: T,
-    ) -> impl Future<Output = Result<(), SessionError>> + Send + 'static {
+    ) -> impl Future<Output = Result<(), SessionError>> + Send + 'static + use<T> {
         let core = self.core.clone();
         let id = core.next_session.fetch_add(1, Ordering::Relaxed) + 1;
         let config = core.config.clone();
@@ -230,71 +234,88 @@ impl Server {
         let state = Arc::new(SessionState::new(id, tasks));
         let stats = Arc::new(SessionStats::default());
         let shutdown = CancellationToken::new();
-        core.sessions.lock().insert(
-            id,
-            LiveSession {
-                state: state.clone(),
-                peer: peer.clone(),
-                stats: stats.clone(),
-                shutdown: shutdown.clone(),
-            },
-        );
-        // Removes the table entry even if the future is dropped before its first poll.
-        let registered = Registered {
-            core: core.clone(),
-            id,
-        };
+        let handle = SessionHandle(Arc::new(LiveSession {
+            state: state.clone(),
+            peer: peer.clone(),
+            stats: stats.clone(),
+            shutdown: shutdown.clone(),
+        }));
+        let sessions = core.sessions.clone();
         let role = Arc::new(session::ServerSession {
             core,
             state,
             peer: peer.clone(),
             modern: None,
         });
-        async move {
-            let _registered = registered;
-            run_session(transport, role, peer, outbound, config, stats, shutdown).await
-        }
+        let driver = run_session(transport, role, peer, outbound, config, stats, shutdown);
+        let serve: ServeFuture<_> = match sessions.monitor(id, handle, Kind::SESSION, driver) {
+            Ok(monitored) => Either::Left(monitored),
+            Err(err) => {
+                tracing::warn!(session = id, error = %err, "session refused by the registry");
+                Either::Right(std::future::ready(Err(SessionError::Registry(err))))
+            }
+        };
+        serve
     }
 
     /// Ends one session (its transport is closed after queued answers are flushed).
     pub fn shutdown_session(&self, id: u64) -> bool {
-        match self.core.sessions.lock().get(&id) {
-            Some(live) => {
-                live.shutdown.cancel();
-                true
-            }
-            None => false,
-        }
+        self.core
+            .sessions
+            .with(&id, SessionHandle::shutdown)
+            .is_some()
     }
 
     /// Ends every session.
     pub fn shutdown_all(&self) {
-        for live in self.core.sessions.lock().values() {
-            live.shutdown.cancel();
-        }
+        self.core
+            .sessions
+            .for_each_kind(Kind::SESSION, |_, session| session.shutdown());
     }
 
     /// Number of live sessions.
     pub fn session_count(&self) -> usize {
-        self.core.sessions.lock().len()
+        self.core.sessions.count_kind(Kind::SESSION)
+    }
+
+    /// The session with this id, while it lives (a timed registry lookup).
+    pub fn session(&self, id: u64) -> Option<SessionHandle> {
+        self.core.sessions.get(&id)
+    }
+
+    /// The server's session registry, for routing and metrics (read it; the server
+    /// registers and removes its own sessions).
+    pub fn registry(&self) -> &SessionRegistry {
+        &self.core.sessions
+    }
+
+    /// The session registry's and the subscriber groups' figures: counts, sampled lookup
+    /// latency (HDR), lock contention, fan-out sizes.
+    pub fn registry_metrics(&self) -> RegistryReport {
+        RegistryReport {
+            sessions: self.core.sessions.metrics(),
+            subscribers: self.core.subscribers.metrics(),
+        }
     }
 
     /// A snapshot of every live session.
     pub fn sessions(&self) -> Vec<SessionSnapshot> {
-        let sessions = self.core.sessions.lock();
-        let mut out: Vec<SessionSnapshot> = sessions
-            .values()
-            .map(|live| SessionSnapshot {
-                id: live.state.id(),
-                phase: live.state.phase().as_str(),
-                protocol_version: live.state.protocol_version().map(|v| v.as_str()),
-                subscriptions: live.state.subscription_count(),
-                in_flight: live.stats.in_flight(),
-                pending_outbound: live.peer.pending_requests(),
-                tasks: live.state.task_count(),
-                queued_messages: live.peer.queued(),
-            })
-            .collect();
+        let mut out: Vec<SessionSnapshot> = Vec::new();
+        self.core
+            .sessions
+            .for_each_kind(Kind::SESSION, |_, session| {
+                let live = &session.0;
+                out.push(SessionSnapshot {
+                    id: live.state.id(),
+                    phase: live.state.phase().as_str(),
+                    protocol_version: live.state.protocol_version().map(|v| v.as_str()),
+                    subscriptions: live.state.subscription_count(),
+                    in_flight: live.stats.in_flight(),
+                    pending_outbound: live.peer.pending_requests(),
+                    tasks: live.state.task_count(),
+                    queued_messages: live.peer.queued(),
+                });
+            });
         out.sort_by_key(|s| s.id);
         out
     }
@@ -306,32 +327,29 @@ impl Server {
 
     /// Totals over every live session (see [`Introspection`]).
     pub fn introspect(&self) -> Introspection {
-        self.sessions()
-            .iter()
-            .fold(Introspection::default(), |mut total, s| {
-                total.sessions += 1;
-                total.subscriptions += s.subscriptions;
-                total.in_flight += s.in_flight;
-                total.pending_outbound += s.pending_outbound;
-                total.tasks += s.tasks;
-                total.queued_messages += s.queued_messages;
-                total
-            })
+        let tables = Introspection {
+            registry_entries: self.core.sessions.count(),
+            subscribed_uris: self.core.subscribers.metrics().groups,
+            ..Introspection::default()
+        };
+        self.sessions().iter().fold(tables, |mut total, s| {
+            total.sessions += 1;
+            total.subscriptions += s.subscriptions;
+            total.in_flight += s.in_flight;
+            total.pending_outbound += s.pending_outbound;
+            total.tasks += s.tasks;
+            total.queued_messages += s.queued_messages;
+            total
+        })
     }
 
-    /// Sends `notifications/resources/updated` to every session subscribed to `uri`
-    /// and every listen stream that asked for it. Returns how many were notified. A
-    /// session whose queue is full misses the update rather than holding up the others.
+    /// Sends `notifications/resources/updated` to every session subscribed to `uri` (the
+    /// members of the URI's group: no scan of other sessions) and every listen stream that
+    /// asked for it. Returns how many were notified. A session whose queue is full misses
+    /// the update rather than holding up the others.
     pub fn notify_resource_updated(&self, uri: &str) -> usize {
         let listening = self.core.listeners.resource_updated(uri);
-        let targets: Vec<Peer> = self
-            .core
-            .sessions
-            .lock()
-            .values()
-            .filter(|live| live.state.is_subscribed(uri))
-            .map(|live| live.peer.clone())
-            .collect();
+        let targets: Vec<Peer> = self.core.subscribers.members(uri);
         listening
             + targets
                 .iter()
@@ -346,14 +364,14 @@ impl Server {
 
     fn broadcast(&self, method: &str) -> usize {
         let listening = self.core.listeners.list_changed(method);
-        let targets: Vec<Peer> = self
-            .core
+        let mut targets: Vec<Peer> = Vec::new();
+        self.core
             .sessions
-            .lock()
-            .values()
-            .filter(|live| live.state.is_operational())
-            .map(|live| live.peer.clone())
-            .collect();
+            .for_each_kind(Kind::SESSION, |_, session| {
+                if session.0.state.is_operational() {
+                    targets.push(session.0.peer.clone());
+                }
+            });
         listening
             + targets
                 .iter()
@@ -446,14 +464,14 @@ impl Server {
         logger: Option<&str>,
         data: serde_json::Value,
     ) {
-        let targets: Vec<(Arc<SessionState>, Peer)> = self
-            .core
+        let mut targets: Vec<(Arc<SessionState>, Peer)> = Vec::new();
+        self.core
             .sessions
-            .lock()
-            .values()
-            .filter(|live| live.state.is_operational())
-            .map(|live| (live.state.clone(), live.peer.clone()))
-            .collect();
+            .for_each_kind(Kind::SESSION, |_, session| {
+                if session.0.state.is_operational() {
+                    targets.push((session.0.state.clone(), session.0.peer.clone()));
+                }
+            });
         for (state, peer) in targets {
             state.log(&peer, level, logger, data.clone()).await;
         }
@@ -466,6 +484,7 @@ pub struct ServerBuilder {
     instructions: Option<String>,
     config: SessionConfig,
     max_subscriptions: usize,
+    max_sessions: Option<usize>,
     tools: ToolRegistry,
     resources: ResourceRegistry,
     prompts: PromptRegistry,
@@ -492,6 +511,7 @@ impl ServerBuilder {
             instructions: None,
             config: SessionConfig::default(),
             max_subscriptions: DEFAULT_MAX_SUBSCRIPTIONS,
+            max_sessions: None,
             tools: ToolRegistry::default(),
             resources: ResourceRegistry::default(),
             prompts: PromptRegistry::default(),
@@ -525,6 +545,14 @@ impl ServerBuilder {
     /// Caps resource subscriptions per session (default 1000).
     pub fn max_subscriptions(mut self, max: usize) -> Self {
         self.max_subscriptions = max;
+        self
+    }
+
+    /// Caps live sessions (default: no cap). Past it, [`Server::serve`] ends at once with
+    /// [`SessionError::Registry`] (`RegistryError::Full`) and the connection is closed;
+    /// `docs/capacity.md` derives a per-process figure.
+    pub fn max_sessions(mut self, max: usize) -> Self {
+        self.max_sessions = Some(max);
         self
     }
 
@@ -679,6 +707,19 @@ impl ServerBuilder {
                 });
             }
         };
+        let mut sessions = Registry::builder();
+        if let Some(max) = self.max_sessions {
+            sessions = sessions.max_entries(max);
+        }
+        let sessions = match sessions.build() {
+            Ok(sessions) => sessions,
+            Err(err) => {
+                self.errors.push(format!("session registry: {err}"));
+                return Err(BuildError {
+                    problems: self.errors,
+                });
+            }
+        };
         if !self.errors.is_empty() {
             return Err(BuildError {
                 problems: self.errors,
@@ -701,7 +742,8 @@ impl ServerBuilder {
                 completion: self.completion,
                 on_roots_changed: self.on_roots_changed,
                 logging: self.logging,
-                sessions: Mutex::new(HashMap::new()),
+                sessions,
+                subscribers: Subscribers::new(),
                 next_session: AtomicU64::new(0),
                 queues,
                 budget,

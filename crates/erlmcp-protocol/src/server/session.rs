@@ -1,7 +1,7 @@
 //! One server session: its lifecycle phase, what the client declared, its log level and
 //! subscriptions, and the routing of every request to the server's registries.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use erlmcp_codec::schema::versions::LATEST_HANDSHAKE;
@@ -28,6 +28,7 @@ use crate::pagination::paginate;
 use crate::peer::Peer;
 use crate::server::ServerCore;
 use crate::server::context::RequestContext;
+use crate::server::live::Subscription;
 use crate::server::modern::input_required::ModernScope;
 use crate::server::modern::{self, ClaimedHeaders};
 use crate::server::tasks::TaskStore;
@@ -47,7 +48,9 @@ struct SessionInner {
     client_info: Option<Implementation>,
     client_capabilities: Option<ClientCapabilities>,
     log_level: LoggingLevel,
-    subscriptions: HashSet<String>,
+    /// URI → this session's membership in the server's subscriber group of that URI;
+    /// removing (or dropping) one unsubscribes.
+    subscriptions: HashMap<Arc<str>, Subscription>,
 }
 
 impl std::fmt::Debug for SessionState {
@@ -72,7 +75,7 @@ impl SessionState {
                 client_info: None,
                 client_capabilities: None,
                 log_level: LoggingLevel::Info,
-                subscriptions: HashSet::new(),
+                subscriptions: HashMap::new(),
             }),
         }
     }
@@ -112,11 +115,6 @@ impl SessionState {
         self.inner.lock().subscriptions.len()
     }
 
-    pub(crate) fn is_subscribed(&self, uri: &str) -> bool {
-        let inner = self.inner.lock();
-        inner.phase.is_initialized() && inner.subscriptions.contains(uri)
-    }
-
     pub(crate) fn is_operational(&self) -> bool {
         self.inner.lock().phase.is_initialized()
     }
@@ -148,11 +146,13 @@ impl SessionState {
     }
 
     pub(crate) fn close(&self) {
-        {
+        let subscriptions = {
             let mut inner = self.inner.lock();
             inner.phase = Phase::Closed;
-            inner.subscriptions.clear();
-        }
+            std::mem::take(&mut inner.subscriptions)
+        };
+        // Leaves every subscriber group (outside the session lock).
+        drop(subscriptions);
         self.tasks.clear();
     }
 }
@@ -437,16 +437,30 @@ impl ServerSession {
                     return reply::<Value>(Err(HandlerError::ResourceNotFound { uri: params.uri }));
                 }
                 let mut inner = self.state.inner.lock();
-                if !inner.subscriptions.contains(&params.uri)
-                    && inner.subscriptions.len() >= core.max_subscriptions
+                if inner.phase == Phase::Closed
+                    || inner.subscriptions.contains_key(params.uri.as_str())
                 {
+                    return Dispatch::Reply(Ok(json!({})));
+                }
+                if inner.subscriptions.len() >= core.max_subscriptions {
                     return reply::<Value>(Err(HandlerError::InvalidParams {
                         message: "subscription limit reached".into(),
                         data: Some(json!({"limit": core.max_subscriptions})),
                     }));
                 }
-                inner.subscriptions.insert(params.uri);
-                Dispatch::Reply(Ok(json!({})))
+                let uri: Arc<str> = Arc::from(params.uri);
+                match core
+                    .subscribers
+                    .join(uri.clone(), self.state.id, self.peer.clone())
+                {
+                    Ok(membership) => {
+                        inner.subscriptions.insert(uri, membership);
+                        Dispatch::Reply(Ok(json!({})))
+                    }
+                    Err(err) => reply::<Value>(Err(HandlerError::internal(format!(
+                        "subscription not recorded: {err}"
+                    )))),
+                }
             }
             methods::RESOURCES_UNSUBSCRIBE if !core.has_resources() => self.not_offered(method),
             methods::RESOURCES_UNSUBSCRIBE => {
@@ -454,7 +468,14 @@ impl ServerSession {
                     Ok(p) => p,
                     Err(e) => return Dispatch::Reply(Err(e)),
                 };
-                self.state.inner.lock().subscriptions.remove(&params.uri);
+                let left = self
+                    .state
+                    .inner
+                    .lock()
+                    .subscriptions
+                    .remove(params.uri.as_str());
+                // Leaves the URI's group outside the session lock.
+                drop(left);
                 Dispatch::Reply(Ok(json!({})))
             }
             methods::PROMPTS_LIST if !core.has_prompts() => self.not_offered(method),
@@ -611,7 +632,9 @@ impl SessionRole for ServerSession {
 
     fn on_closed(&self) {
         self.state.close();
-        self.core.sessions.lock().remove(&self.state.id);
+        // Out of the registry now, not after the writer's flush grace; the guard in the
+        // session future then finds nothing left to remove.
+        self.core.sessions.remove(&self.state.id);
     }
 }
 

@@ -35,8 +35,12 @@
 //! A POST carrying a notification or an answer gets 202 with no body once the session
 //! queued it; a POST carrying a request gets its answer as JSON or as an SSE stream
 //! ([`ResponseMode`]).
+//!
+//! Sessions are routed by `Mcp-Session-Id` through an `erlmcp-registry` [`Registry`]
+//! (kind `http_session`, capped at `max_sessions`). The entry's guard is owned by the
+//! session's [`HttpSessionWriter`], which the protocol engine holds: when the engine ends
+//! by any path (closed, panicked, aborted) the session ends and its entry goes with it.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -45,6 +49,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use erlmcp_codec::{ErrorCode, ErrorResponse, Frame, Message, RequestId};
+use erlmcp_registry::{Kind, Registration, Registry, RegistryError, RegistryMetrics};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::header::{
@@ -91,7 +96,8 @@ struct ListenerShared {
     config: HttpServerConfig,
     guards: Guards,
     local_addr: SocketAddr,
-    sessions: Mutex<HashMap<Arc<str>, Arc<SessionShared>>>,
+    /// `Mcp-Session-Id` → session (kind `http_session`), capped at `max_sessions`.
+    sessions: HttpSessions,
     /// Stateless (2026-07-28) exchanges, for their cap and for shutdown; ended ones are
     /// pruned when one is added.
     exchanges: Mutex<Vec<Weak<ExchangeShared>>>,
@@ -105,14 +111,20 @@ struct ListenerShared {
     stopped: CancellationToken,
 }
 
+type HttpSessions = Registry<Arc<str>, Arc<SessionShared>>;
+
 impl ListenerShared {
     fn session(&self, id: &str) -> Option<Arc<SessionShared>> {
-        self.sessions.lock().get(id).cloned()
+        self.sessions.get(id)
+    }
+
+    fn all_sessions(&self) -> Vec<Arc<SessionShared>> {
+        self.sessions.values_kind(Kind::HTTP_SESSION)
     }
 
     fn end_session(&self, session: &SessionShared, reason: EndReason) {
         session.end(reason);
-        self.sessions.lock().remove(&session.id);
+        self.sessions.remove(&*session.id);
     }
 
     /// Registers a new exchange unless `max_exchanges` are live.
@@ -167,7 +179,7 @@ pub fn close_request_stream(id: &RequestId) -> bool {
     let live: Vec<Arc<ListenerShared>> = listeners().iter().filter_map(Weak::upgrade).collect();
     let mut found: Vec<Arc<SessionShared>> = live
         .iter()
-        .flat_map(|l| l.sessions.lock().values().cloned().collect::<Vec<_>>())
+        .flat_map(|l| l.all_sessions())
         .filter(|s| s.has_request(id))
         .collect();
     match found.len() {
@@ -208,11 +220,15 @@ impl HttpListener {
         let local_addr = tcp.local_addr()?;
         let (new_sessions, accepted) = mpsc::channel(ACCEPT_BACKLOG);
         let idle = config.session_idle_timeout;
+        let sessions = Registry::builder()
+            .max_entries(config.max_sessions)
+            .build()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let shared = Arc::new(ListenerShared {
             config,
             guards,
             local_addr,
-            sessions: Mutex::new(HashMap::new()),
+            sessions,
             exchanges: Mutex::new(Vec::new()),
             param_headers: parking_lot::RwLock::new(None),
             new_sessions,
@@ -299,7 +315,13 @@ impl HttpServerHandle {
 
     /// Live HTTP sessions.
     pub fn session_count(&self) -> usize {
-        self.shared.sessions.lock().len()
+        self.shared.sessions.count_kind(Kind::HTTP_SESSION)
+    }
+
+    /// The session registry's figures: entries, inserts, owner removals, refusals at
+    /// `max_sessions`, sampled `Mcp-Session-Id` lookup latency, lock contention.
+    pub fn registry_metrics(&self) -> RegistryMetrics {
+        self.shared.sessions.metrics()
     }
 
     /// Stateless (2026-07-28) requests in flight, open `subscriptions/listen` streams
@@ -314,12 +336,11 @@ impl HttpServerHandle {
 
     /// The ids of every live session.
     pub fn session_ids(&self) -> Vec<String> {
+        let mut ids = Vec::with_capacity(self.session_count());
         self.shared
             .sessions
-            .lock()
-            .keys()
-            .map(|id| id.to_string())
-            .collect()
+            .for_each_kind(Kind::HTTP_SESSION, |id, _| ids.push(id.to_string()));
+        ids
     }
 
     /// The live session with this id.
@@ -333,9 +354,8 @@ impl HttpServerHandle {
     /// Every live session with a request of this id in flight (ids are chosen by clients,
     /// so several sessions can have the same one).
     pub fn sessions_with_request(&self, id: &RequestId) -> Vec<HttpSessionHandle> {
-        let sessions: Vec<Arc<SessionShared>> =
-            self.shared.sessions.lock().values().cloned().collect();
-        sessions
+        self.shared
+            .all_sessions()
             .into_iter()
             .filter(|s| s.has_request(id))
             .map(|session| HttpSessionHandle {
@@ -357,8 +377,7 @@ impl HttpServerHandle {
             return;
         }
         shared.stop_accepting.cancel();
-        let sessions: Vec<Arc<SessionShared>> = shared.sessions.lock().values().cloned().collect();
-        for session in &sessions {
+        for session in &shared.all_sessions() {
             session.close_standalone_streams();
         }
         // Listen streams are open until closed: like GET streams, they end first.
@@ -374,10 +393,8 @@ impl HttpServerHandle {
         {
             tracing::warn!(?grace, "requests still in flight after the shutdown grace");
         }
-        let sessions: Vec<Arc<SessionShared>> =
-            shared.sessions.lock().drain().map(|(_, s)| s).collect();
-        for session in sessions {
-            session.end(EndReason::Shutdown);
+        for session in shared.all_sessions() {
+            shared.end_session(&session, EndReason::Shutdown);
         }
         for exchange in shared.live_exchanges() {
             exchange.end();
@@ -605,9 +622,20 @@ impl FrameReader for HttpSessionReader {
 
 /// The writing half of an [`HttpSessionTransport`]: routes each frame to the exchange or
 /// stream it belongs to. It never waits on a client.
+///
+/// It owns the session's registry entry (the monitor): dropped — the engine ended, even
+/// by a panic or an abort, without closing it — the session ends and the entry goes.
 pub struct HttpSessionWriter {
     session: Arc<SessionShared>,
     listener: Weak<ListenerShared>,
+    registration: Option<Registration<Arc<str>, Arc<SessionShared>>>,
+}
+
+impl Drop for HttpSessionWriter {
+    fn drop(&mut self) {
+        self.session.end(EndReason::EngineClosed);
+        drop(self.registration.take());
+    }
 }
 
 impl FrameWriter for HttpSessionWriter {
@@ -687,11 +715,9 @@ async fn reap_idle(listener: Weak<ListenerShared>, idle: Duration) {
         }
         let now = Instant::now();
         let idle_sessions: Vec<Arc<SessionShared>> = shared
-            .sessions
-            .lock()
-            .values()
+            .all_sessions()
+            .into_iter()
             .filter(|s| s.is_idle(now, idle))
-            .cloned()
             .collect();
         for session in idle_sessions {
             tracing::debug!(session = %session.id, "HTTP session idle; ending it");
@@ -1179,12 +1205,6 @@ async fn create_session(
     shared: &Arc<ListenerShared>,
     peer: SocketAddr,
 ) -> Result<Arc<SessionShared>, Box<HttpResponse>> {
-    if shared.sessions.lock().len() >= shared.config.max_sessions {
-        return Err(Box::new(refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too many sessions",
-        )));
-    }
     // 128 bits from the thread-local CSPRNG (ChaCha, seeded from the OS).
     let id: Arc<str> = Arc::from(format!("{:032x}", rand::rng().random::<u128>()));
     let (session, frames) = SessionShared::new(
@@ -1193,7 +1213,25 @@ async fn create_session(
         shared.limits(),
         shared.in_flight.clone(),
     );
-    shared.sessions.lock().insert(id.clone(), session.clone());
+    let registration = match shared
+        .sessions
+        .insert(id.clone(), session.clone(), Kind::HTTP_SESSION)
+    {
+        Ok(registration) => registration,
+        Err(RegistryError::Full { .. }) => {
+            return Err(Box::new(refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many sessions",
+            )));
+        }
+        Err(err) => {
+            tracing::warn!(session = %id, error = %err, "HTTP session not registered");
+            return Err(Box::new(refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "session not registered",
+            )));
+        }
+    };
     let info = TransportInfo::new(
         TransportKind::Http,
         format!("{peer} session {id}"),
@@ -1207,6 +1245,7 @@ async fn create_session(
         writer: HttpSessionWriter {
             session: session.clone(),
             listener: Arc::downgrade(shared),
+            registration: Some(registration),
         },
         info,
     };

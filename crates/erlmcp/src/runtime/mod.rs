@@ -60,16 +60,14 @@
 //! # }
 //! ```
 //!
-//! **The registry, for now.** `erlmcp-registry` does not exist yet. Until it does, the
-//! registry is the [`Server`]'s own session table: it lives in the `Server`, which the
-//! runtime holds, so it outlives every transport. The `registry` child marks its place in
-//! the tree and, when the runtime stops, ends any session still in that table.
-//!
-//! **Known gap (in `erlmcp-protocol`).** When a session task panics, the session future is
-//! dropped mid-run, and `Server::serve` has no drop guard: the session's entry stays in the
-//! `Server`'s table, its writer task keeps the connection's write half open, and the peer
-//! sees no EOF. The runtime's own table ([`Runtime::sessions`]) and the bulkhead counters
-//! are right; [`Server::session_count`] counts the crashed session until the process ends.
+//! **The registry.** Two `erlmcp-registry` registries, both outliving every transport:
+//! the [`Server`]'s (session id → live session, kind `session`, plus the resource-URI →
+//! subscribers groups the fan-out uses) and the runtime's (runtime key → connection, kind
+//! `connection`: peer, transport, bulkhead). Each entry's guard lives in its session's
+//! future, so a session that ends, panics or is aborted leaves no entry in either. The
+//! `registry` child marks their place in the tree and, when the runtime stops, ends every
+//! session still registered. [`Runtime::status`] reports both registries' counts, sampled
+//! lookup latency and lock contention.
 //!
 //! **Fault injection.** [`Runtime::crash_session`] and [`Runtime::crash_listener`] make
 //! the session task or the accept loop panic — a real panic in that task, outside the
@@ -82,7 +80,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use erlmcp_protocol::Server;
+use erlmcp_protocol::{RegistryReport, Server};
+use erlmcp_registry::RegistryMetrics;
 use erlmcp_supervisor::{
     BulkheadConfig, BulkheadStatus, Bulkheads, ChildSpec, Intensity, Shutdown, Strategy,
     Supervisor, SupervisorRef,
@@ -115,6 +114,8 @@ pub enum RuntimeError {
     Supervisor(SupervisorError),
     /// The root supervisor's task panicked or was aborted.
     RootTask(tokio::task::JoinError),
+    /// The runtime's session registry refused a session.
+    Registry(erlmcp_registry::RegistryError),
     /// [`Runtime::wait`] was called after the runtime had already ended.
     Ended,
     /// The stdio session ended with an error (or its task panicked); the runtime was
@@ -129,6 +130,7 @@ impl std::fmt::Display for RuntimeError {
         match self {
             RuntimeError::Supervisor(_) => f.write_str("supervision refused or failed"),
             RuntimeError::RootTask(_) => f.write_str("the root supervisor's task failed"),
+            RuntimeError::Registry(_) => f.write_str("the session registry refused the session"),
             RuntimeError::Ended => f.write_str("the runtime has already ended"),
             RuntimeError::StdioSession(why) => write!(f, "the stdio session failed: {why}"),
             RuntimeError::NoStdio => f.write_str("the runtime has no stdio listener"),
@@ -141,6 +143,7 @@ impl std::error::Error for RuntimeError {
         match self {
             RuntimeError::Supervisor(err) => Some(err),
             RuntimeError::RootTask(err) => Some(err),
+            RuntimeError::Registry(err) => Some(err),
             RuntimeError::Ended | RuntimeError::StdioSession(_) | RuntimeError::NoStdio => None,
         }
     }
@@ -192,13 +195,17 @@ impl From<BulkheadStatus> for SessionBulkheadStatus {
     }
 }
 
-/// The registry's status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The registries' status: counts, sampled lookup latency (HDR), lock contention.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RegistryStatus {
-    /// What backs it (until `erlmcp-registry` exists: the server's session table).
+    /// What backs it.
     pub backing: &'static str,
-    /// Entries in it.
+    /// Entries in the server's session registry (live protocol sessions).
     pub entries: usize,
+    /// The server's session registry and resource-subscriber groups.
+    pub server: RegistryReport,
+    /// The runtime's connection registry (one entry per supervised session).
+    pub connections: RegistryMetrics,
 }
 
 /// A listener supervisor and its listeners.
@@ -211,7 +218,7 @@ pub struct ListenerSupervisorStatus {
 }
 
 /// Everything the runtime can say about itself; serialisable for the evidence bundle.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RuntimeStatus {
     /// The root supervisor.
     pub root: SupervisorStatus,
@@ -456,8 +463,10 @@ impl Runtime {
         RuntimeStatus {
             root: self.root.status(),
             registry: RegistryStatus {
-                backing: "erlmcp-protocol Server session table",
+                backing: "erlmcp-registry",
                 entries: self.server.session_count(),
+                server: self.server.registry_metrics(),
+                connections: self.sessions.table.metrics(),
             },
             listeners: self
                 .listener_groups

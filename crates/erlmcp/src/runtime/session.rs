@@ -1,12 +1,13 @@
-//! Sessions as supervised children: each is a temporary child of one bulkhead.
+//! Sessions as supervised children: each is a temporary child of one bulkhead, and an
+//! entry of kind `connection` in the runtime's `erlmcp-registry` registry.
 //!
 //! ```text
-//!   listener accepts ─▶ key = next number ─▶ bulkhead = hash(key) % N
-//!        │
+//!   listener accepts ─▶ key = next number ─▶ registry.insert(key, Kind::CONNECTION)
+//!        │                                   bulkhead = hash(key) % N
 //!        ▼
 //!   bulkhead.start_child(oneshot "session-{key}")          refused (bulkhead full or
-//!        │                                                 restarting) ─▶ connection dropped
-//!        ▼
+//!        │                                                 restarting) ─▶ connection dropped,
+//!        ▼                                                 entry removed with the spec
 //!   Running: Server::serve over the transport, whose reader ends (EOF) when the
 //!            bulkhead asks the child to stop, so the session closes as if the peer had
 //!        │   left: queued answers are flushed, then the transport is closed.
@@ -14,18 +15,25 @@
 //!        ├── session error (transport, init timeout) ─▶ Err   (counted as a failure)
 //!        └── panic in the session task ─▶ JoinError    (counted as a panic)
 //!   In every case the child is not restarted (its peer is gone) and its entry leaves
-//!   the session table (a drop guard, so a panic removes it too).
+//!   the registry: the entry's guard lives in the session future (the monitor), so a
+//!   panic or an abort removes it too — and the server's own session entry likewise.
 //! ```
+//!
+//! The session future is built eagerly and polled in place (no `async` wrapper around
+//! it, which would store it twice): the fault-injection panic of
+//! [`Runtime::crash_session`](super::Runtime::crash_session) fires from the reader.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use erlmcp_codec::Frame;
-use erlmcp_protocol::{Server, SessionError};
+use erlmcp_protocol::Server;
+use erlmcp_registry::{Kind, Registry, RegistryMetrics};
 use erlmcp_supervisor::{Bulkheads, CancellationToken, ChildSpec, Shutdown};
 use erlmcp_transport::{FrameReader, Transport, TransportError, TransportInfo};
+use futures::FutureExt;
 use serde::Serialize;
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::oneshot;
 
 use super::RuntimeError;
 
@@ -42,56 +50,51 @@ pub struct SessionInfo {
     pub bulkhead: usize,
 }
 
-struct Entry {
+/// The runtime's registry entry of one session.
+#[derive(Debug)]
+pub(crate) struct Entry {
     info: SessionInfo,
-    crash: Arc<Notify>,
+    /// Fault injection: set, the session's reader panics instead of reporting the stop.
+    crash: AtomicBool,
+    /// The child's stop token, once the child started (fault injection fires it to wake
+    /// the reader: the reader watches one token per frame, not two).
+    stop: OnceLock<CancellationToken>,
 }
 
-/// The runtime's table of live sessions.
-#[derive(Default)]
+impl Entry {
+    fn crash(&self) {
+        self.crash.store(true, Ordering::SeqCst);
+        if let Some(stop) = self.stop.get() {
+            stop.cancel();
+        }
+    }
+}
+
+/// The runtime's live sessions: runtime key → entry, kind `connection`.
+#[derive(Clone, Default)]
 pub(crate) struct SessionTable {
-    entries: Mutex<HashMap<u64, Entry>>,
+    registry: Registry<u64, Arc<Entry>>,
 }
 
 impl SessionTable {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Entry>> {
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     pub(crate) fn len(&self) -> usize {
-        self.lock().len()
+        self.registry.count_kind(Kind::CONNECTION)
     }
 
     pub(crate) fn list(&self) -> Vec<SessionInfo> {
-        let mut out: Vec<SessionInfo> = self.lock().values().map(|e| e.info.clone()).collect();
+        let mut out: Vec<SessionInfo> = Vec::with_capacity(self.len());
+        self.registry
+            .for_each_kind(Kind::CONNECTION, |_, e| out.push(e.info.clone()));
         out.sort_by_key(|s| s.key);
         out
     }
 
     pub(crate) fn crash(&self, key: u64) -> bool {
-        match self.lock().get(&key) {
-            Some(entry) => {
-                entry.crash.notify_one();
-                true
-            }
-            None => false,
-        }
+        self.registry.with(&key, |e| e.crash()).is_some()
     }
 
-    fn remove(&self, key: u64) {
-        self.lock().remove(&key);
-    }
-}
-
-/// Removes a session's entry when its task ends, however it ends.
-struct EntryGuard {
-    table: Arc<SessionTable>,
-    key: u64,
-}
-
-impl Drop for EntryGuard {
-    fn drop(&mut self) {
-        self.table.remove(self.key);
+    pub(crate) fn metrics(&self) -> RegistryMetrics {
+        self.registry.metrics()
     }
 }
 
@@ -99,7 +102,7 @@ impl Drop for EntryGuard {
 pub(crate) struct Sessions {
     pub(crate) server: Server,
     pub(crate) bulkheads: Bulkheads,
-    pub(crate) table: Arc<SessionTable>,
+    pub(crate) table: SessionTable,
     pub(crate) shutdown: Shutdown,
     next_key: std::sync::atomic::AtomicU64,
 }
@@ -109,7 +112,7 @@ impl Sessions {
         Sessions {
             server,
             bulkheads,
-            table: Arc::new(SessionTable::default()),
+            table: SessionTable::default(),
             shutdown,
             next_key: std::sync::atomic::AtomicU64::new(0),
         }
@@ -133,74 +136,62 @@ impl Sessions {
             + 1;
         let bulkhead = self.bulkheads.place(&key);
         let transport_info = transport.info();
-        let crash = Arc::new(Notify::new());
-        self.table.lock().insert(
-            key,
-            Entry {
-                info: SessionInfo {
-                    key,
-                    peer: transport_info.peer.clone(),
-                    transport: transport_info.kind.as_str(),
-                    bulkhead,
-                },
-                crash: crash.clone(),
+        let entry = Arc::new(Entry {
+            info: SessionInfo {
+                key,
+                peer: transport_info.peer.clone(),
+                transport: transport_info.kind.as_str(),
+                bulkhead,
             },
-        );
-        let guard = EntryGuard {
-            table: self.table.clone(),
-            key,
-        };
+            crash: AtomicBool::new(false),
+            stop: OnceLock::new(),
+        });
+        let registration = self
+            .table
+            .registry
+            .insert(key, entry.clone(), Kind::CONNECTION)
+            .map_err(RuntimeError::Registry)?;
         let server = self.server.clone();
         let spec = ChildSpec::oneshot(format!("session-{key}"), move |ctx| {
-            let on_end = on_end;
-            async move {
-                let outcome =
-                    session_task(server, transport, ctx.shutdown_token(), crash, guard, key).await;
-                if let Some(on_end) = on_end {
-                    let _ = on_end.send(outcome.as_ref().map(drop).map_err(ToString::to_string));
-                }
-                outcome
-            }
+            // The entry's guard rides in the session future: it goes when the session
+            // ends, panics or is aborted. `map` keeps the session future in place (no
+            // second copy of it in an outer `async` block).
+            let stop = ctx.shutdown_token();
+            let _ = entry.stop.set(stop.clone());
+            registration
+                .monitor(server.serve(StopOnSignal {
+                    inner: transport,
+                    stop,
+                    entry,
+                }))
+                .map(move |outcome| {
+                    if let Some(on_end) = on_end {
+                        let _ =
+                            on_end.send(outcome.as_ref().map(drop).map_err(ToString::to_string));
+                    }
+                    outcome
+                })
         })
         .shutdown(self.shutdown);
         match self.bulkheads.start_child_in(bulkhead, spec).await {
             Ok(()) => Ok(key),
             Err(err) => {
-                // The spec, and the guard in it, are dropped with the refusal.
+                // The spec, and the registration in it, were dropped with the refusal.
                 tracing::warn!(key, bulkhead, peer = %transport_info.peer, error = %err, "session refused");
-                self.table.remove(key);
                 Err(RuntimeError::Supervisor(err))
             }
         }
     }
 }
 
-async fn session_task<T: Transport>(
-    server: Server,
-    transport: T,
-    stop: CancellationToken,
-    crash: Arc<Notify>,
-    guard: EntryGuard,
-    key: u64,
-) -> Result<(), SessionError> {
-    let _guard = guard;
-    let session = server.serve(StopOnSignal {
-        inner: transport,
-        stop,
-    });
-    tokio::select! {
-        outcome = session => outcome,
-        () = crash.notified() => {
-            panic!("session {key}: crash injected by Runtime::crash_session")
-        }
-    }
-}
-
 /// A transport whose reader reports EOF once `stop` fires, so that a session asked to
-/// stop by its supervisor ends the way it ends when the peer leaves.
+/// stop by its supervisor ends the way it ends when the peer leaves — and panics once
+/// `crash` fires (fault injection: a real panic in the session task, outside the protocol
+/// engine's per-request catch).
 struct StopOnSignal<T> {
     inner: T,
     stop: CancellationToken,
+    entry: Arc<Entry>,
 }
 
 impl<T: Transport> Transport for StopOnSignal<T> {
@@ -217,6 +208,7 @@ impl<T: Transport> Transport for StopOnSignal<T> {
             StopOnSignalReader {
                 inner: reader,
                 stop: self.stop,
+                entry: self.entry,
             },
             writer,
         )
@@ -226,13 +218,29 @@ impl<T: Transport> Transport for StopOnSignal<T> {
 struct StopOnSignalReader<R> {
     inner: R,
     stop: CancellationToken,
+    entry: Arc<Entry>,
+}
+
+impl<R> StopOnSignalReader<R> {
+    fn crash_if_asked(&self) {
+        if self.entry.crash.load(Ordering::SeqCst) {
+            panic!(
+                "session {}: crash injected by Runtime::crash_session",
+                self.entry.info.key
+            )
+        }
+    }
 }
 
 impl<R: FrameReader> FrameReader for StopOnSignalReader<R> {
     async fn next_frame(&mut self) -> Option<Result<Frame, TransportError>> {
+        self.crash_if_asked();
         tokio::select! {
             biased;
-            () = self.stop.cancelled() => None,
+            () = self.stop.cancelled() => {
+                self.crash_if_asked();
+                None
+            }
             frame = self.inner.next_frame() => frame,
         }
     }
