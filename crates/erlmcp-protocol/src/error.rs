@@ -41,6 +41,14 @@ pub enum RequestError {
     /// input-required result and the handler runs again when the client retries.
     #[error("input required from the client; the request will be retried with it")]
     InputRequired,
+    /// Stateless era: the handler used the same input-request key twice in one run
+    /// (each key names one ask; a second ask under it would get the first one's answer).
+    #[error("input-request key `{0}` is already used by another ask of this request")]
+    DuplicateInputKey(String),
+    /// Stateless era: only `tools/call`, `prompts/get` and `resources/read` may answer
+    /// with an input-required result; a handler of another method cannot ask the client.
+    #[error("a `{0}` request cannot ask the client for input in the stateless era")]
+    InputNotAllowed(String),
     /// The method does not exist in the era this client speaks (e.g.
     /// `resources/subscribe` in the stateless era).
     #[error("`{0}` does not exist in the protocol era of this session")]

@@ -33,7 +33,8 @@ pub use error::{HandlerError, RequestError, SessionError};
 pub use lifecycle::Phase;
 pub use peer::{Peer, ProgressCallback, RequestOptions};
 pub use server::modern::{
-    CachePolicy, ClaimedHeaders, MetaError, ModernOutput, NotificationStream, StateError,
+    CachePolicy, ClaimedHeaders, MetaError, ModernOutput, NotificationStream, ResponseError,
+    StateError,
 };
 pub use server::tasks::TaskLimits;
 pub use server::{

@@ -385,6 +385,273 @@ async fn input_required_round_trips_and_forged_state_is_refused() {
     assert_eq!(code(&a), -32602, "{a}");
 }
 
+/// A form asking for one string field.
+fn form(message: &str, field: &str) -> ElicitRequestParams {
+    serde_json::from_value(json!({
+        "message": message,
+        "requestedSchema": {"type": "object", "properties": {field: {"type": "string"}}, "required": [field]},
+    }))
+    .unwrap()
+}
+
+fn accepted(answer: &ElicitResult, field: &str) -> String {
+    answer
+        .content
+        .as_ref()
+        .and_then(|c| c.get(field))
+        .map(|v| json!(v).as_str().unwrap_or_default().to_owned())
+        .unwrap_or_default()
+}
+
+/// Handlers that name their asks: two rounds (`step1`, `step2`), three asks in one round,
+/// a key used twice, a prompt that asks, and a completion handler that tries to.
+fn named_input_server() -> Server {
+    Server::builder("named-input", "1.0.0")
+        .tool(
+            Tool::new("steps", object_schema(json!({}), &[])),
+            |_args: JsonObject, ctx| async move {
+                let name = ctx.elicit_as("step1", form("name?", "name")).await?;
+                let colour = ctx.elicit_as("step2", form("colour?", "color")).await?;
+                Ok(CallToolResult::text(format!(
+                    "{} likes {}",
+                    accepted(&name, "name"),
+                    accepted(&colour, "color")
+                )))
+            },
+        )
+        .tool(
+            Tool::new("many", object_schema(json!({}), &[])),
+            |_args: JsonObject, ctx| async move {
+                let name = ctx.elicit_as("user_name", form("name?", "name")).await;
+                let greeting = ctx
+                    .create_message_as(
+                        "greeting",
+                        CreateMessageRequestParams::new(vec![SamplingMessage::user_text("hi")], 8),
+                    )
+                    .await;
+                let roots = ctx.list_roots_as("client_roots").await;
+                let (name, greeting, roots) = (name?, greeting?, roots?);
+                let said = greeting
+                    .content
+                    .blocks()
+                    .iter()
+                    .find_map(|b| b.as_text())
+                    .unwrap_or_default()
+                    .to_owned();
+                Ok(CallToolResult::text(format!(
+                    "{said} {} ({} roots)",
+                    accepted(&name, "name"),
+                    roots.roots.len()
+                )))
+            },
+        )
+        .tool(
+            Tool::new("twice", object_schema(json!({}), &[])),
+            |_args: JsonObject, ctx| async move {
+                ctx.elicit_as("k", form("first?", "a")).await?;
+                Ok(match ctx.elicit_as("k", form("second?", "a")).await {
+                    Ok(_) => CallToolResult::text("second ask answered"),
+                    Err(e) => CallToolResult::error_text(e.to_string()),
+                })
+            },
+        )
+        .prompt(
+            Prompt::new("contextual"),
+            |_args: PromptArgs, ctx| async move {
+                let answer = ctx
+                    .elicit_as("user_context", form("context?", "context"))
+                    .await?;
+                Ok(GetPromptResult::new(vec![PromptMessage::user_text(
+                    format!("with {}", accepted(&answer, "context")),
+                )]))
+            },
+        )
+        .completion(|_params, ctx| async move {
+            let refusal = match ctx.elicit_as("nope", form("?", "x")).await {
+                Ok(_) => "asked".to_owned(),
+                Err(e) => e.to_string(),
+            };
+            Ok(erlmcp_codec::schema::CompleteResult::new(vec![refusal]))
+        })
+        .build()
+        .unwrap()
+}
+
+fn all_caps() -> Value {
+    json!({"elicitation": {"form": {}}, "sampling": {}, "roots": {}})
+}
+
+fn accept(field: &str, value: &str) -> Value {
+    json!({"action": "accept", "content": {field: value}})
+}
+
+#[tokio::test]
+async fn named_keys_carry_multi_round_and_multi_ask_rounds() {
+    let server = named_input_server();
+    let mut peer = RawPeer::start(&server);
+    let params = json!({"_meta": meta_with(all_caps(), None), "name": "steps", "arguments": {}});
+
+    // Round 1 asks step1 only (the handler stops at the first unanswered ask).
+    let (a, _) = peer.request(json!(1), "tools/call", params.clone()).await;
+    let r1 = a["result"].clone();
+    validate_2026("InputRequiredResult", &r1);
+    let keys: Vec<&String> = r1["inputRequests"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["step1"], "{r1}");
+    assert_eq!(r1["inputRequests"]["step1"]["method"], "elicitation/create");
+    assert_eq!(r1["inputRequests"]["step1"]["params"]["message"], "name?");
+    let s1 = r1["requestState"].as_str().unwrap().to_owned();
+
+    // Round 2: step1 answered; a new round asks step2 under a new state.
+    let mut retry = params.clone();
+    retry["inputResponses"] = json!({"step1": accept("name", "Ada")});
+    retry["requestState"] = json!(s1);
+    let (a, _) = peer.request(json!(2), "tools/call", retry).await;
+    let r2 = a["result"].clone();
+    validate_2026("InputRequiredResult", &r2);
+    let keys: Vec<&String> = r2["inputRequests"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["step2"], "{r2}");
+    let s2 = r2["requestState"].as_str().unwrap().to_owned();
+    assert_ne!(s1, s2);
+
+    // Round 3: step2 answered; a rewritten step1 next to the state is ignored (the
+    // sealed answer stands).
+    let mut retry = params.clone();
+    retry["inputResponses"] =
+        json!({"step2": accept("color", "blue"), "step1": accept("name", "Eve")});
+    retry["requestState"] = json!(s2);
+    let (a, _) = peer.request(json!(3), "tools/call", retry).await;
+    validate_2026("CallToolResult", &a["result"]);
+    assert_eq!(a["result"]["resultType"], "complete", "{a}");
+    assert_eq!(a["result"]["content"][0]["text"], "Ada likes blue");
+
+    // Three asks in one round, each under its name and method; one retry answers all.
+    let params = json!({"_meta": meta_with(all_caps(), None), "name": "many", "arguments": {}});
+    let (a, _) = peer.request(json!(4), "tools/call", params.clone()).await;
+    let r1 = a["result"].clone();
+    validate_2026("InputRequiredResult", &r1);
+    let asked: Vec<(String, String)> = r1["inputRequests"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v["method"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(
+        asked,
+        [
+            ("client_roots".to_owned(), "roots/list".to_owned()),
+            ("greeting".to_owned(), "sampling/createMessage".to_owned()),
+            ("user_name".to_owned(), "elicitation/create".to_owned()),
+        ]
+    );
+    let mut retry = params.clone();
+    retry["inputResponses"] = json!({
+        "user_name": accept("name", "Ada"),
+        "greeting": {"role": "assistant", "content": {"type": "text", "text": "Hello"}, "model": "m"},
+        "client_roots": {"roots": [{"uri": "file:///w", "name": "w"}]},
+    });
+    retry["requestState"] = r1["requestState"].clone();
+    let (a, _) = peer.request(json!(5), "tools/call", retry).await;
+    assert_eq!(
+        a["result"]["content"][0]["text"], "Hello Ada (1 roots)",
+        "{a}"
+    );
+
+    // A prompt asks too: prompts/get ends input-required, then completes.
+    let params = json!({"_meta": meta_with(all_caps(), None), "name": "contextual"});
+    let (a, _) = peer.request(json!(6), "prompts/get", params.clone()).await;
+    assert_eq!(a["result"]["resultType"], "input_required", "{a}");
+    assert!(a["result"]["inputRequests"]["user_context"].is_object());
+    let mut retry = params;
+    retry["inputResponses"] = json!({"user_context": accept("context", "tests")});
+    retry["requestState"] = a["result"]["requestState"].clone();
+    let (a, _) = peer.request(json!(7), "prompts/get", retry).await;
+    validate_2026("GetPromptResult", &a["result"]);
+    assert_eq!(a["result"]["messages"][0]["content"]["text"], "with tests");
+}
+
+#[tokio::test]
+async fn answers_without_state_malformed_answers_duplicate_keys_and_methods_that_cannot_ask() {
+    let server = named_input_server();
+    let mut peer = RawPeer::start(&server);
+    let call = |tool: &str, responses: Value| {
+        json!({
+            "_meta": meta_with(all_caps(), None),
+            "name": tool,
+            "arguments": {},
+            "inputResponses": responses,
+        })
+    };
+
+    // No state: the answers are taken as given; keys nobody asks are ignored.
+    let responses = json!({
+        "step1": accept("name", "Ada"),
+        "step2": accept("color", "red"),
+        "unknown_extra_key": {"action": "accept", "content": {"x": "y"}},
+    });
+    let (a, _) = peer
+        .request(json!(1), "tools/call", call("steps", responses))
+        .await;
+    assert_eq!(a["result"]["content"][0]["text"], "Ada likes red", "{a}");
+    // Only some answers, or wrong keys: the rest is asked for again.
+    let (a, _) = peer
+        .request(
+            json!(2),
+            "tools/call",
+            call("steps", json!({"wrong": accept("x", "y")})),
+        )
+        .await;
+    assert_eq!(a["result"]["resultType"], "input_required", "{a}");
+    assert!(a["result"]["inputRequests"]["step1"].is_object());
+
+    // Malformed inputResponses: -32602, naming the key where there is one.
+    let (a, _) = peer
+        .request(json!(3), "tools/call", call("steps", Value::Null))
+        .await;
+    assert_eq!(code(&a), -32602, "{a}");
+    let (a, _) = peer
+        .request(
+            json!(4),
+            "tools/call",
+            call("steps", json!({"step1": 12345})),
+        )
+        .await;
+    assert_eq!(code(&a), -32602, "{a}");
+    assert_eq!(a["error"]["data"]["inputResponse"], "step1");
+    // An object that is not an ElicitResult: refused whatever the handler made of it.
+    let (a, _) = peer
+        .request(
+            json!(5),
+            "tools/call",
+            call("steps", json!({"step1": {"action": "maybe"}})),
+        )
+        .await;
+    assert_eq!(code(&a), -32602, "{a}");
+    assert_eq!(a["error"]["data"]["inputResponse"], "step1");
+
+    // One key, two asks: the second fails (it would otherwise meet the first's answer).
+    let (a, _) = peer
+        .request(
+            json!(6),
+            "tools/call",
+            call("twice", json!({"k": accept("a", "1")})),
+        )
+        .await;
+    assert_eq!(a["result"]["isError"], true, "{a}");
+    let text = a["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("`k` is already used"), "{text}");
+
+    // completion/complete may not end input-required: the handler's ask is refused.
+    let params = json!({
+        "_meta": meta_with(all_caps(), None),
+        "ref": {"type": "ref/prompt", "name": "contextual"},
+        "argument": {"name": "a", "value": ""},
+    });
+    let (a, _) = peer.request(json!(7), "completion/complete", params).await;
+    assert_eq!(a["result"]["resultType"], "complete", "{a}");
+    let refusal = a["result"]["completion"]["values"][0].as_str().unwrap();
+    assert!(refusal.contains("cannot ask the client"), "{refusal}");
+}
+
 #[tokio::test]
 async fn logs_only_when_asked_at_the_level_asked_and_progress_flows() {
     let server = server();

@@ -23,7 +23,9 @@
 //! `test://` resources and `test_*` prompts of its reference "everything" server (see
 //! [`conformance_fixtures`] and `scripts/conformance.sh`), and the diagnostic tools of its
 //! 2026-07-28 `server-stateless` scenario (`test_missing_capability`,
-//! `test_streaming_elicitation`, `test_logging_tool`, `test_trigger_*_change`).
+//! `test_streaming_elicitation`, `test_logging_tool`, `test_trigger_*_change`) and its
+//! input-required scenarios (`test_input_required_result_*`, asking under the keys the
+//! suite expects).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -380,6 +382,7 @@ pub fn server_with_roots(
         });
     let server = conformance_fixtures(server);
     let server = crate::demo_stateless::fixtures(server, server_slot.clone());
+    let server = crate::demo_input_required::fixtures(server);
     let server = match sandbox {
         Some(sandbox) => server.filesystem(sandbox),
         None => server,

@@ -7,6 +7,7 @@
 //! [`demo`] server behind the `erlmcp` CLI.
 
 pub mod demo;
+mod demo_input_required;
 mod demo_stateless;
 pub mod net;
 pub mod net_http;

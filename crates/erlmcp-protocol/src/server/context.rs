@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::RequestError;
 use crate::peer::{Peer, RequestOptions};
-use crate::server::modern::input_required::{ModernScope, method_of};
+use crate::server::modern::input_required::{Ask, ModernScope};
 use crate::server::session::SessionState;
 
 /// The context of one request being handled by a server.
@@ -87,17 +87,30 @@ impl RequestContext {
         self.modern.is_some()
     }
 
+    /// True when this stateless request is a retry that carried a `requestState` the
+    /// server sealed and that verified (so earlier rounds' answers are the ones this
+    /// server saw); false for a first round, a retry without a state, and in the
+    /// handshake era.
+    pub fn resumed_from_state(&self) -> bool {
+        self.modern.as_ref().is_some_and(|m| m.resumed)
+    }
+
     /// Stateless era: answers an ask from the retried request's `inputResponses`, or
     /// records it so the request ends with an input-required result.
     fn ask_modern<P: serde::Serialize, R: serde::de::DeserializeOwned>(
         modern: &ModernScope,
         capability: &'static str,
         declared: bool,
+        key: Option<&str>,
         params: P,
     ) -> Result<R, RequestError> {
         let params = serde_json::to_value(params).map_err(RequestError::InvalidParams)?;
-        let answer = modern.ask(capability, declared, method_of(capability), params)?;
-        serde_json::from_value(answer).map_err(RequestError::InvalidResult)
+        modern.ask(Ask {
+            capability,
+            declared,
+            key,
+            params,
+        })
     }
 
     /// Sends `notifications/progress` if the client asked for progress on this request
@@ -143,14 +156,35 @@ impl RequestContext {
             .await;
     }
 
-    /// Asks the client's LLM for a completion (`sampling/createMessage`).
+    /// Asks the client's LLM for a completion (`sampling/createMessage`). In the
+    /// stateless era the ask's key is generated (`sampling-<n>`); see
+    /// [`RequestContext::create_message_as`] to name it.
     pub async fn create_message(
         &self,
         params: CreateMessageRequestParams,
     ) -> Result<CreateMessageResult, RequestError> {
+        self.sample(None, params).await
+    }
+
+    /// [`RequestContext::create_message`] whose stateless-era ask travels under `key`
+    /// in `inputRequests` / `inputResponses` (ignored in the handshake era, where the
+    /// ask is a request).
+    pub async fn create_message_as(
+        &self,
+        key: &str,
+        params: CreateMessageRequestParams,
+    ) -> Result<CreateMessageResult, RequestError> {
+        self.sample(Some(key), params).await
+    }
+
+    async fn sample(
+        &self,
+        key: Option<&str>,
+        params: CreateMessageRequestParams,
+    ) -> Result<CreateMessageResult, RequestError> {
         let caps = self.client_capabilities().unwrap_or_default();
         if let Some(modern) = &self.modern {
-            return Self::ask_modern(modern, "sampling", caps.sampling.is_some(), params);
+            return Self::ask_modern(modern, "sampling", caps.sampling.is_some(), key, params);
         }
         if caps.sampling.is_none() {
             return Err(RequestError::CapabilityMissing("sampling"));
@@ -159,11 +193,37 @@ impl RequestContext {
             .await
     }
 
-    /// Asks the user for input through the client (`elicitation/create`).
+    /// Asks the user for input through the client (`elicitation/create`). In the
+    /// stateless era the ask's key is generated (`elicitation-<n>`); see
+    /// [`RequestContext::elicit_as`] to name it.
     pub async fn elicit(&self, params: ElicitRequestParams) -> Result<ElicitResult, RequestError> {
+        self.elicit_keyed(None, params).await
+    }
+
+    /// [`RequestContext::elicit`] whose stateless-era ask travels under `key` in
+    /// `inputRequests` / `inputResponses` (ignored in the handshake era).
+    pub async fn elicit_as(
+        &self,
+        key: &str,
+        params: ElicitRequestParams,
+    ) -> Result<ElicitResult, RequestError> {
+        self.elicit_keyed(Some(key), params).await
+    }
+
+    async fn elicit_keyed(
+        &self,
+        key: Option<&str>,
+        params: ElicitRequestParams,
+    ) -> Result<ElicitResult, RequestError> {
         let caps = self.client_capabilities().unwrap_or_default();
         if let Some(modern) = &self.modern {
-            return Self::ask_modern(modern, "elicitation", caps.elicitation.is_some(), params);
+            return Self::ask_modern(
+                modern,
+                "elicitation",
+                caps.elicitation.is_some(),
+                key,
+                params,
+            );
         }
         if caps.elicitation.is_none() {
             return Err(RequestError::CapabilityMissing("elicitation"));
@@ -204,11 +264,22 @@ impl RequestContext {
         outcome
     }
 
-    /// Asks the client for its roots (`roots/list`).
+    /// Asks the client for its roots (`roots/list`). In the stateless era the ask's key
+    /// is generated (`roots-<n>`); see [`RequestContext::list_roots_as`] to name it.
     pub async fn list_roots(&self) -> Result<ListRootsResult, RequestError> {
+        self.roots_keyed(None).await
+    }
+
+    /// [`RequestContext::list_roots`] whose stateless-era ask travels under `key` in
+    /// `inputRequests` / `inputResponses` (ignored in the handshake era).
+    pub async fn list_roots_as(&self, key: &str) -> Result<ListRootsResult, RequestError> {
+        self.roots_keyed(Some(key)).await
+    }
+
+    async fn roots_keyed(&self, key: Option<&str>) -> Result<ListRootsResult, RequestError> {
         let caps = self.client_capabilities().unwrap_or_default();
         if let Some(modern) = &self.modern {
-            return Self::ask_modern(modern, "roots", caps.roots.is_some(), json!({}));
+            return Self::ask_modern(modern, "roots", caps.roots.is_some(), key, json!({}));
         }
         if caps.roots.is_none() {
             return Err(RequestError::CapabilityMissing("roots"));

@@ -37,7 +37,8 @@
 //! 5. the result gets `resultType`, `serverInfo` and caching hints ([`results`]); a
 //!    handler that asked for a capability the request did not declare gets -32021, one
 //!    that asked for input nobody answered yet an input-required result — whatever the
-//!    handler made of the refused ask.
+//!    handler made of the refused ask; an answer that is not the result its ask
+//!    expects gets -32602.
 //!
 //! Modules: [`meta`], [`discover`], [`input_required`], [`listen`], [`results`],
 //! [`tasks`] (the `io.modelcontextprotocol/tasks` extension).
@@ -69,7 +70,7 @@ use crate::server::tasks::TaskStore;
 use crate::server::{Server, ServerCore};
 use crate::session::{Dispatch, RequestScope, new_peer};
 
-pub use input_required::{DEFAULT_STATE_MAX_AGE, StateError};
+pub use input_required::{DEFAULT_STATE_MAX_AGE, ResponseError, StateError};
 pub use meta::{ClaimedHeaders, MetaError};
 pub use results::CachePolicy;
 
@@ -238,7 +239,7 @@ pub(crate) async fn handle(
             params.remove("task");
             let scope = ModernScope::begin(&core.state_key, &method, request_meta, &mut params)
                 .map_err(|e| {
-                    tracing::info!(reason = %e, method = %method, "requestState refused");
+                    tracing::info!(reason = %e, method = %method, "input round refused");
                     e.to_error_object()
                 })?;
             let scope = Arc::new(scope);
@@ -291,6 +292,9 @@ pub(crate) async fn handle(
             // handler may turn a failed ask into an `isError` result).
             if let Some(missing) = scope.missing_capability() {
                 return Err(missing);
+            }
+            if let Some(bad) = scope.bad_answer() {
+                return Err(bad);
             }
             if let Some(pending) = scope.input_required(&core.state_key) {
                 return Ok(results::stamp(&method, pending, &core.info, &core.cache));
