@@ -29,6 +29,10 @@ pub struct IntrospectionTotals {
     pub tasks: u64,
     /// Messages queued for peers.
     pub queued_messages: u64,
+    /// Entries in the server's session registry.
+    pub registry_entries: u64,
+    /// Resource URIs with at least one subscribed session (fan-out groups).
+    pub subscribed_uris: u64,
 }
 
 /// Cycles the soak ran.
@@ -135,9 +139,11 @@ mod tests {
             "rss_growth_kib": 500,
             "rss_growth_bound_kib": 16384,
             "introspection_before": {"sessions": 1, "subscriptions": 0, "in_flight": 0,
-                "pending_outbound": 0, "tasks": 0, "queued_messages": 0},
+                "pending_outbound": 0, "tasks": 0, "queued_messages": 0,
+                "registry_entries": 1, "subscribed_uris": 0},
             "introspection_after": {"sessions": 0, "subscriptions": 0, "in_flight": 0,
-                "pending_outbound": 0, "tasks": 0, "queued_messages": 0}
+                "pending_outbound": 0, "tasks": 0, "queued_messages": 0,
+                "registry_entries": 0, "subscribed_uris": 0}
         })
     }
 

@@ -61,9 +61,11 @@ fn sample_bundle() -> Bundle {
         "rss_growth_kib": 50,
         "rss_growth_bound_kib": 16384,
         "introspection_before": {"sessions": 1, "subscriptions": 0, "in_flight": 0,
-            "pending_outbound": 0, "tasks": 0, "queued_messages": 0},
+            "pending_outbound": 0, "tasks": 0, "queued_messages": 0,
+            "registry_entries": 0, "subscribed_uris": 0},
         "introspection_after": {"sessions": 0, "subscriptions": 0, "in_flight": 0,
-            "pending_outbound": 0, "tasks": 0, "queued_messages": 0}
+            "pending_outbound": 0, "tasks": 0, "queued_messages": 0,
+            "registry_entries": 0, "subscribed_uris": 0}
     });
     let lifecycle = LifecycleRecord::parse(soak.to_string().as_bytes()).expect("soak record");
     bundle.sections.insert(
