@@ -19,6 +19,7 @@ pub mod error;
 pub mod http;
 pub mod memory;
 pub mod stdio;
+mod stdio_threads;
 pub mod stream;
 pub mod tcp;
 

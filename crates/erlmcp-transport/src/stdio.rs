@@ -11,38 +11,40 @@
 //! EOF on stdin — the client closed the pipe or went away — ends the reader: `next_frame`
 //! returns `None`, and the server should finish its work and exit.
 //!
+//! stdin and stdout are served by one dedicated thread each (see [`StdinPipe`] and
+//! [`StdoutPipe`]), which read and write many frames per system call under load.
+//!
 //! Two limits come from the platform, not from erlmcp:
-//! - Tokio reads stdin with a blocking read on a separate thread that cannot be cancelled,
-//!   so a runtime shut down while stdin is still open may wait for the next input line or
-//!   EOF. Servers end when stdin reaches EOF, which makes this moot in practice.
+//! - The stdin thread blocks in a read that cannot be cancelled; it ends at EOF or at the
+//!   first read after the reader was dropped. It does not hold the process open.
 //! - [`close`](crate::FrameWriter::close) on the writer flushes stdout but does not close
 //!   file descriptor 1; the client sees EOF when the process exits.
 
-use tokio::io::{Stdin, Stdout};
+pub use crate::stdio_threads::{StdinPipe, StdoutPipe};
 
 use crate::contract::{Transport, TransportInfo, TransportKind};
 use crate::stream::{StreamReader, StreamTransport, StreamWriter};
 
 /// The reading half of a [`StdioTransport`].
-pub type StdioReader = StreamReader<Stdin>;
+pub type StdioReader = StreamReader<StdinPipe>;
 
 /// The writing half of a [`StdioTransport`].
-pub type StdioWriter = StreamWriter<Stdout>;
+pub type StdioWriter = StreamWriter<StdoutPipe>;
 
 /// A transport over this process's stdin and stdout.
 ///
 /// Create one per process: two readers of stdin would steal each other's bytes.
 pub struct StdioTransport {
-    inner: StreamTransport<Stdin, Stdout>,
+    inner: StreamTransport<StdinPipe, StdoutPipe>,
 }
 
 impl StdioTransport {
     /// A transport over stdin/stdout refusing inbound frames longer than
-    /// `max_frame_bytes`. Must be called inside a Tokio runtime.
+    /// `max_frame_bytes`. Its threads start on the first read and the first write.
     pub fn new(max_frame_bytes: usize) -> Self {
         let info = TransportInfo::new(TransportKind::Stdio, "stdio", max_frame_bytes);
         StdioTransport {
-            inner: StreamTransport::new(tokio::io::stdin(), tokio::io::stdout(), info),
+            inner: StreamTransport::new(StdinPipe::new(), StdoutPipe::new(), info),
         }
     }
 

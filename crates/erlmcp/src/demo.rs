@@ -113,7 +113,14 @@ pub fn server_with_roots(
                 "required": ["text"]
             })))
             .with_description("Echoes its `text` argument back."),
-            |args: JsonObject, _ctx| async move { Ok(CallToolResult::text(text_arg(&args, "text"))) },
+            // The text is moved into the result, not copied: this is the load harness's tool.
+            |mut args: JsonObject, _ctx| async move {
+                let text = match args.remove("text") {
+                    Some(Value::String(text)) => text,
+                    _ => String::new(),
+                };
+                Ok(CallToolResult::text(text))
+            },
         )
         .tool(
             Tool::new("add", schema(json!({
