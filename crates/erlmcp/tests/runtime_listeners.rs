@@ -8,48 +8,15 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use erlmcp::runtime::{ListenerKind, Runtime};
-use erlmcp::schema::ContentBlock;
 use erlmcp::transport::http::HttpListener;
-use erlmcp::{Client, ClientBuilder, RequestOptions};
+use erlmcp::{Client, ClientBuilder};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-/// The injected crash panics on purpose; keep the test output readable.
-fn quiet_expected_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let payload = info.payload();
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            if !message.contains("crash injected") {
-                default(info);
-            }
-        }));
-    });
-}
+mod common;
 
-async fn echo(client: &Client, text: &str) -> Result<(), String> {
-    let options = RequestOptions::with_timeout(Duration::from_secs(10));
-    let result = client
-        .call_tool_with("echo", json!({ "text": text }), options)
-        .await
-        .map_err(|e| e.to_string())?;
-    let echoed: String = result
-        .content
-        .iter()
-        .filter_map(ContentBlock::as_text)
-        .collect();
-    if echoed == text {
-        Ok(())
-    } else {
-        Err(format!("echoed {echoed:?}, sent {text:?}"))
-    }
-}
+/// What the injected crashes (and the demo's `panic` tool) panic with.
+const EXPECTED_PANICS: &[&str] = &["crash injected"];
 
 async fn connect(url: &str) -> Client {
     tokio::time::timeout(
@@ -63,7 +30,7 @@ async fn connect(url: &str) -> Client {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crashed_http_listener_serves_again_within_two_seconds() {
-    quiet_expected_panics();
+    common::quiet_expected_panics(EXPECTED_PANICS);
     let addr = "127.0.0.1:0".parse().unwrap();
     let listener = HttpListener::bind(erlmcp::net_http::config_for(addr))
         .await
@@ -78,7 +45,7 @@ async fn a_crashed_http_listener_serves_again_within_two_seconds() {
     let mut established = Vec::new();
     for i in 0..10 {
         let client = connect(&url).await;
-        echo(&client, &format!("before {i}")).await.unwrap();
+        common::echo(&client, &format!("before {i}")).await.unwrap();
         established.push(client);
     }
     assert_eq!(runtime.sessions().len(), 10);
@@ -91,7 +58,7 @@ async fn a_crashed_http_listener_serves_again_within_two_seconds() {
     // in the listener's queue until the restarted loop places it.
     let fresh = tokio::time::timeout(Duration::from_secs(10), async {
         let client = connect(&url).await;
-        echo(&client, "after").await?;
+        common::echo(&client, "after").await?;
         Ok::<_, String>(client)
     })
     .await
@@ -118,7 +85,7 @@ async fn a_crashed_http_listener_serves_again_within_two_seconds() {
 
     // Every established session, its HTTP session id included, still works.
     for (i, client) in established.iter().enumerate() {
-        echo(client, &format!("after {i}")).await.unwrap();
+        common::echo(client, &format!("after {i}")).await.unwrap();
     }
     let sessions_after = runtime.sessions();
     assert_eq!(sessions_after.len(), 11);
@@ -222,7 +189,7 @@ async fn serve_http_runs_under_the_runtime() {
             }
         }
     };
-    echo(&client, "over http").await.unwrap();
+    common::echo(&client, "over http").await.unwrap();
     client.close().await.unwrap();
     child.kill().await.unwrap();
 }

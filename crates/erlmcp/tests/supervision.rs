@@ -14,38 +14,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use erlmcp::runtime::{ListenerKind, Runtime, RuntimeError, SupervisorError};
-use erlmcp::schema::ContentBlock;
 use erlmcp::transport::{TcpAcceptor, TcpTransport, memory_pair};
 use erlmcp::{Client, ClientBuilder, RequestOptions};
 use serde_json::json;
 use tokio::sync::{Barrier, Semaphore};
 
+mod common;
+
+/// What the injected crashes (and the demo's `panic` tool) panic with.
+const EXPECTED_PANICS: &[&str] = &["crash injected", "on purpose"];
+
 const MAX_FRAME: usize = 1 << 20;
 
-/// The injected crashes and the demo's `panic` tool panic on purpose, by the hundred.
-/// With `RUST_BACKTRACE` set the default hook symbolises a backtrace for each, which on
-/// two cores holds up every other test for seconds; those panics are counted by the
-/// tests, so they are not printed. Any other panic goes to the default hook.
-fn quiet_expected_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let payload = info.payload();
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            if !(message.contains("crash injected") || message.contains("on purpose")) {
-                default(info);
-            }
-        }));
-    });
-}
-
 async fn start_runtime(bulkheads: usize) -> Runtime {
-    quiet_expected_panics();
+    common::quiet_expected_panics(EXPECTED_PANICS);
     let acceptor = TcpAcceptor::bind("127.0.0.1:0", MAX_FRAME).await.unwrap();
     Runtime::builder(erlmcp::demo::server())
         .bulkheads(bulkheads)
@@ -66,24 +48,6 @@ async fn connect(addr: SocketAddr) -> Result<(Client, SocketAddr), String> {
         .await
         .map_err(|e| e.to_string())?;
     Ok((client, local))
-}
-
-async fn echo(client: &Client, text: &str) -> Result<(), String> {
-    let options = RequestOptions::with_timeout(Duration::from_secs(10));
-    let result = client
-        .call_tool_with("echo", json!({ "text": text }), options)
-        .await
-        .map_err(|e| e.to_string())?;
-    let echoed: String = result
-        .content
-        .iter()
-        .filter_map(ContentBlock::as_text)
-        .collect();
-    if echoed == text {
-        Ok(())
-    } else {
-        Err(format!("echoed {echoed:?}, sent {text:?}"))
-    }
 }
 
 /// The runtime's session key for each local address.
@@ -135,7 +99,7 @@ async fn one_thousand_sessions_crashes_stay_in_their_sessions() {
             connecting.push(tokio::spawn(async move {
                 let _permit = gate.acquire_owned().await.unwrap();
                 let (client, local) = connect(addr).await.unwrap();
-                echo(&client, &format!("hello {i}")).await.unwrap();
+                common::echo(&client, &format!("hello {i}")).await.unwrap();
                 (client, local)
             }));
         }
@@ -192,7 +156,7 @@ async fn one_thousand_sessions_crashes_stay_in_their_sessions() {
                             other => panic!("session {i}: panic tool gave {other:?}"),
                         }
                     }
-                    match echo(&client, &format!("session {i} round {round}")).await {
+                    match common::echo(&client, &format!("session {i} round {round}")).await {
                         Ok(()) => tally.ok.fetch_add(1, Ordering::Relaxed),
                         Err(err) => {
                             eprintln!("session {i} round {round}: {err}");
@@ -307,7 +271,7 @@ async fn a_crashed_listener_is_accepting_again_within_two_seconds() {
     let mut established = Vec::new();
     for i in 0..20 {
         let (client, _) = connect(addr).await.unwrap();
-        echo(&client, &format!("before {i}")).await.unwrap();
+        common::echo(&client, &format!("before {i}")).await.unwrap();
         established.push(client);
     }
     let sessions_before = runtime.sessions();
@@ -319,7 +283,7 @@ async fn a_crashed_listener_is_accepting_again_within_two_seconds() {
     // backlog until the restarted accept loop takes it: one attempt measures the gap.
     let fresh = tokio::time::timeout(Duration::from_secs(10), async {
         let (client, _) = connect(addr).await?;
-        echo(&client, "after").await?;
+        common::echo(&client, "after").await?;
         Ok::<_, String>(client)
     })
     .await
@@ -341,7 +305,7 @@ async fn a_crashed_listener_is_accepting_again_within_two_seconds() {
     assert_eq!(status.session_panics(), 0);
 
     for (i, client) in established.iter().enumerate() {
-        echo(client, &format!("after {i}")).await.unwrap();
+        common::echo(client, &format!("after {i}")).await.unwrap();
     }
     let sessions_after = runtime.sessions();
     assert_eq!(sessions_after.len(), 21);
@@ -395,7 +359,9 @@ async fn failures_across_one_bulkhead_stop_at_that_bulkhead() {
         let (_, bulkhead) = placed[&local.to_string()];
         if bulkhead != target {
             for round in 0..3 {
-                echo(client, &format!("round {round}")).await.unwrap();
+                common::echo(client, &format!("round {round}"))
+                    .await
+                    .unwrap();
             }
             survivors += 1;
         }
@@ -429,7 +395,7 @@ async fn failures_across_one_bulkhead_stop_at_that_bulkhead() {
 /// transport can be placed; shutdown ends sessions in order and gracefully.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bulkhead_caps_and_ordered_shutdown() {
-    quiet_expected_panics();
+    common::quiet_expected_panics(EXPECTED_PANICS);
     let acceptor = TcpAcceptor::bind("127.0.0.1:0", MAX_FRAME).await.unwrap();
     let runtime = Runtime::builder(erlmcp::demo::server())
         .bulkheads(1)
@@ -446,7 +412,7 @@ async fn bulkhead_caps_and_ordered_shutdown() {
         .connect(ours)
         .await
         .unwrap();
-    echo(&memory_client, "in memory").await.unwrap();
+    common::echo(&memory_client, "in memory").await.unwrap();
     let mut clients = Vec::new();
     for _ in 0..2 {
         let (client, _) = connect(addr).await.unwrap();
@@ -478,7 +444,7 @@ async fn bulkhead_caps_and_ordered_shutdown() {
     // Each session ended through its own close path: the server's table is empty.
     assert_eq!(server.session_count(), 0);
     for client in &clients {
-        assert!(echo(client, "gone?").await.is_err());
+        assert!(common::echo(client, "gone?").await.is_err());
     }
     assert!(connect(addr).await.is_err(), "the listener is closed");
 }
