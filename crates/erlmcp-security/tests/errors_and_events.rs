@@ -5,7 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::ThreadId;
 
 use erlmcp_security::{
     CanonicalUri, Fault, HeaderLimits, KINDS, SecurityConfig, SecurityError, SecurityEvent,
@@ -75,9 +76,24 @@ fn refusals_are_counted_once_and_misuse_is_not() {
     assert!(event.blocked);
 }
 
-/// A minimal subscriber that keeps the `kind` and `blocked` fields of every event.
+/// A minimal subscriber that keeps the `kind` and `blocked` fields of every event, with
+/// the thread that emitted it.
 #[derive(Default, Clone)]
-struct Capture(Arc<Mutex<Vec<(String, bool)>>>);
+struct Capture(Arc<Mutex<Vec<(ThreadId, String, bool)>>>);
+
+/// The one process-wide capture. A scoped (`with_default`) subscriber is not enough here:
+/// tracing caches each callsite's interest process-wide, and tests on other threads hitting
+/// the same callsite without a subscriber can leave it cached as "never" between two of
+/// this test's events. With one global subscriber the interest is always the same; each
+/// test keeps only the events of its own thread.
+fn global_capture() -> &'static Capture {
+    static CAPTURE: OnceLock<Capture> = OnceLock::new();
+    CAPTURE.get_or_init(|| {
+        let capture = Capture::default();
+        tracing::subscriber::set_global_default(capture.clone()).unwrap();
+        capture
+    })
+}
 
 struct Fields {
     kind: String,
@@ -113,7 +129,10 @@ impl Subscriber for Capture {
             blocked: false,
         };
         event.record(&mut fields);
-        self.0.lock().unwrap().push((fields.kind, fields.blocked));
+        self.0
+            .lock()
+            .unwrap()
+            .push((std::thread::current().id(), fields.kind, fields.blocked));
     }
     fn enter(&self, _: &span::Id) {}
     fn exit(&self, _: &span::Id) {}
@@ -121,13 +140,19 @@ impl Subscriber for Capture {
 
 #[test]
 fn refusals_are_emitted_through_tracing() {
-    let capture = Capture::default();
-    tracing::subscriber::with_default(capture.clone(), || {
-        let _ = CanonicalUri::parse("file:///srv/%c0%ae%c0%ae/etc/passwd");
-        let _ = validate_header_value("x\r\ny", &HeaderLimits::default());
-        let _ = CanonicalUri::parse("file:///srv/fine.md");
-    });
-    let events = capture.0.lock().unwrap().clone();
+    let capture = global_capture();
+    let _ = CanonicalUri::parse("file:///srv/%c0%ae%c0%ae/etc/passwd");
+    let _ = validate_header_value("x\r\ny", &HeaderLimits::default());
+    let _ = CanonicalUri::parse("file:///srv/fine.md");
+    let this_thread = std::thread::current().id();
+    let events: Vec<(String, bool)> = capture
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(thread, _, _)| *thread == this_thread)
+        .map(|(_, kind, blocked)| (kind.clone(), *blocked))
+        .collect();
     assert_eq!(
         events,
         [
