@@ -6,23 +6,31 @@
 //! ## Memory per connection
 //! erlmcp runs up to 100K sessions in one process, so a connection starts small and grows
 //! only when its traffic needs it:
-//! - the read buffer starts at [`DEFAULT_READ_CAPACITY`] (8 KiB; set it with
-//!   [`StreamTransport::with_read_capacity`]) and doubles while a frame does not fit, up to
-//!   the frame limit;
+//! - the read buffer is allocated at [`DEFAULT_READ_CAPACITY`] (8 KiB; set it with
+//!   [`StreamTransport::with_read_capacity`]) when bytes arrive, and doubles while a frame
+//!   does not fit, up to the frame limit;
+//! - an idle connection holds no read buffer: when a read would block and no partial
+//!   frame is waiting, the buffer is given back (frames already handed out keep their own
+//!   share of it), and the next readiness allocates a fresh one. Under load a partial frame
+//!   is usually waiting, so the buffer stays; when it is not, the cost is one allocation
+//!   per wake-up, not per message;
 //! - the write buffer starts empty, grows to the largest batch, and is given back after a
 //!   batch larger than [`WRITE_BUF_RETAIN`].
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use bytes::{Bytes, BytesMut};
-use erlmcp_codec::{Frame, LineCodec};
-use futures::StreamExt;
+use erlmcp_codec::{Frame, FrameError, LineCodec};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio_util::codec::{Encoder, FramedRead};
+use tokio_util::codec::{Decoder, Encoder};
 
 use crate::contract::{FrameReader, FrameWriter, Transport, TransportInfo};
 use crate::error::TransportError;
 
-/// Default initial capacity of the read buffer: a couple of typical MCP messages. The
-/// buffer grows on demand, so this only sets the cost of an idle connection.
+/// Default capacity of a fresh read buffer: a couple of typical MCP messages. The buffer
+/// grows on demand and is given back while the connection is idle, so this sets the cost
+/// of a connection that is receiving, not of an idle one.
 pub const DEFAULT_READ_CAPACITY: usize = 8 * 1024;
 
 /// The smallest initial read capacity accepted; smaller requests are rounded up so that
@@ -57,15 +65,14 @@ where
         }
     }
 
-    /// Sets the initial capacity of the read buffer (at least [`MIN_READ_CAPACITY`]).
-    /// The buffer still grows as large frames need; this is the memory an idle
-    /// connection holds.
+    /// Sets the capacity of a fresh read buffer (at least [`MIN_READ_CAPACITY`]). The
+    /// buffer still grows as large frames need, and an idle connection holds none.
     pub fn with_read_capacity(mut self, bytes: usize) -> Self {
         self.read_capacity = bytes.max(MIN_READ_CAPACITY);
         self
     }
 
-    /// The initial capacity of the read buffer.
+    /// The capacity of a fresh read buffer.
     pub fn read_capacity(&self) -> usize {
         self.read_capacity
     }
@@ -87,7 +94,11 @@ where
         let codec = LineCodec::new(self.info.max_frame_bytes);
         (
             StreamReader {
-                frames: FramedRead::with_capacity(self.reader, codec.clone(), self.read_capacity),
+                reader: self.reader,
+                codec: codec.clone(),
+                buf: BytesMut::new(),
+                read_capacity: self.read_capacity,
+                eof: false,
             },
             StreamWriter {
                 writer: Some(self.writer),
@@ -98,15 +109,69 @@ where
     }
 }
 
-/// The reading half of a [`StreamTransport`].
+/// The reading half of a [`StreamTransport`]: frames decoded from one read buffer that
+/// exists only while bytes are waiting (see the module doc).
 pub struct StreamReader<R> {
-    frames: FramedRead<R, LineCodec>,
+    reader: R,
+    codec: LineCodec,
+    /// Bytes read and not yet framed; capacity 0 while the connection is idle.
+    buf: BytesMut,
+    read_capacity: usize,
+    /// The peer closed its side; what is left in `buf` is the last frame.
+    eof: bool,
+}
+
+impl<R> StreamReader<R> {
+    /// Bytes the read buffer holds allocated right now (0 while idle): what this
+    /// connection's reading half costs beyond its fixed size.
+    pub fn buffered_capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+}
+
+impl<R: AsyncRead + Unpin> StreamReader<R> {
+    fn poll_next_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame, FrameError>>> {
+        loop {
+            if self.eof {
+                return Poll::Ready(self.codec.decode_eof(&mut self.buf).transpose());
+            }
+            if let Some(frame) = self.codec.decode(&mut self.buf)? {
+                return Poll::Ready(Some(Ok(frame)));
+            }
+            self.make_room();
+            match tokio_util::io::poll_read_buf(Pin::new(&mut self.reader), cx, &mut self.buf) {
+                Poll::Ready(Ok(0)) => self.eof = true,
+                Poll::Ready(Ok(_)) => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Some(Err(FrameError::Io(e)))),
+                Poll::Pending => {
+                    if self.buf.is_empty() {
+                        // Idle with nothing half-read: give the buffer back. Frames handed
+                        // out earlier keep their share of the allocation alive on their own.
+                        self.buf = BytesMut::new();
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+
+    /// Makes sure the next read has room: a fresh buffer when none is held (or the one
+    /// held has no spare room and no partial frame), twice the partial frame otherwise.
+    fn make_room(&mut self) {
+        if self.buf.capacity() - self.buf.len() >= MIN_READ_CAPACITY {
+            return;
+        }
+        if self.buf.is_empty() {
+            self.buf = BytesMut::with_capacity(self.read_capacity);
+        } else {
+            self.buf.reserve(self.buf.len().max(self.read_capacity));
+        }
+    }
 }
 
 impl<R: AsyncRead + Send + Unpin + 'static> FrameReader for StreamReader<R> {
     async fn next_frame(&mut self) -> Option<Result<Frame, TransportError>> {
-        self.frames
-            .next()
+        std::future::poll_fn(|cx| self.poll_next_frame(cx))
             .await
             .map(|r| r.map_err(TransportError::from))
     }
