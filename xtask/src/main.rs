@@ -79,8 +79,10 @@ enum Command {
         /// section; 0 skips the scale harness.
         #[arg(long, default_value_t = 100_000)]
         scale_sessions: usize,
-        /// Loopback TCP sessions the scale harness holds on one server process.
-        #[arg(long, default_value_t = 10_000)]
+        /// Loopback TCP sessions the scale harness ramps to: up to what one server
+        /// process holds on one process, past it spread over several server and client
+        /// processes (each server its own registry, like separate nodes).
+        #[arg(long, default_value_t = 100_000)]
         scale_tcp_sessions: usize,
         /// Seconds per fuzz target; 0 skips fuzzing.
         #[arg(long, default_value_t = 30)]

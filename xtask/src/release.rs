@@ -16,8 +16,8 @@
 //!    flow control did not hold), and the circuit breaker's criterion bench
 //!    (`flow_control.breaker_bench`).
 //! 4. Scale: the 100K scale harness, `--scale-sessions` in memory and
-//!    `--scale-tcp-sessions` on one TCP server process (`scale` section,
-//!    `evidence/scale.json` and `evidence/scale.png`; skipped at 0).
+//!    `--scale-tcp-sessions` over loopback TCP, one server process and then several
+//!    (`scale` section, `evidence/scale.json` and `evidence/scale.png`; skipped at 0).
 //! 5. Fuzz: every target for `--fuzz-seconds` (skipped at 0).
 //! 6. SBOM: `evidence/sbom.cdx.json`.
 //!

@@ -1,7 +1,9 @@
-//! The 100K scale harness (`benches/src/bin/scale.rs`) for the evidence bundle, at a size
-//! that fits a release run: `--scale-sessions` in-memory sessions in one process (the
-//! whole ramp up to it) and `--scale-tcp-sessions` loopback TCP sessions on one server
-//! process (no multi-process ramp), bounded by the harness's own time limit.
+//! The 100K scale harness (`benches/src/bin/scale.rs`) for the evidence bundle:
+//! `--scale-sessions` in-memory sessions in one process (the whole ramp up to it) and
+//! `--scale-tcp-sessions` loopback TCP sessions — one server process up to what it can
+//! hold, and past that the multi-process ramp (server processes with their own
+//! registries, client processes on their own `127.0.0.x` source addresses) — bounded by
+//! the harness's own time limit.
 
 use std::path::Path;
 

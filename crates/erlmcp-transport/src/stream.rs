@@ -14,8 +14,8 @@
 //!   share of it), and the next readiness allocates a fresh one. Under load a partial frame
 //!   is usually waiting, so the buffer stays; when it is not, the cost is one allocation
 //!   per wake-up, not per message;
-//! - the write buffer starts empty, grows to the largest batch, and is given back after a
-//!   batch larger than [`WRITE_BUF_RETAIN`].
+//! - there is no write buffer between batches: each batch is encoded into one allocation
+//!   of exactly its size, written with one `write_all`, and freed.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -36,10 +36,6 @@ pub const DEFAULT_READ_CAPACITY: usize = 8 * 1024;
 /// The smallest initial read capacity accepted; smaller requests are rounded up so that
 /// a frame does not need many doublings to fit.
 pub const MIN_READ_CAPACITY: usize = 256;
-
-/// A write buffer that grew past this many bytes is freed after its batch is written, so
-/// one burst of large messages does not pin memory for the life of the connection.
-pub const WRITE_BUF_RETAIN: usize = 64 * 1024;
 
 /// A newline-framed transport over a reader and a writer.
 pub struct StreamTransport<R, W> {
@@ -103,7 +99,6 @@ where
             StreamWriter {
                 writer: Some(self.writer),
                 codec,
-                buf: BytesMut::new(),
             },
         )
     }
@@ -186,7 +181,6 @@ pub struct StreamWriter<W> {
     /// `None` once closed.
     writer: Option<W>,
     codec: LineCodec,
-    buf: BytesMut,
 }
 
 impl<W: AsyncWrite + Send + Unpin + 'static> FrameWriter for StreamWriter<W> {
@@ -194,15 +188,17 @@ impl<W: AsyncWrite + Send + Unpin + 'static> FrameWriter for StreamWriter<W> {
         let Some(writer) = self.writer.as_mut() else {
             return Err(TransportError::Closed);
         };
-        self.buf.clear();
+        // One allocation of exactly the batch's size, freed when it is written: an idle
+        // connection holds no write buffer, and a large batch never regrows one.
+        let bytes = batch.iter().fold(0usize, |n, frame| {
+            n.saturating_add(frame.len()).saturating_add(1)
+        });
+        let mut buf = BytesMut::with_capacity(bytes);
         for frame in batch {
-            self.codec.encode(frame.as_ref(), &mut self.buf)?;
+            self.codec.encode(frame.as_ref(), &mut buf)?;
         }
-        writer.write_all(&self.buf).await?;
+        writer.write_all(&buf).await?;
         writer.flush().await?;
-        if self.buf.capacity() > WRITE_BUF_RETAIN {
-            self.buf = BytesMut::new();
-        }
         Ok(())
     }
 
@@ -211,7 +207,6 @@ impl<W: AsyncWrite + Send + Unpin + 'static> FrameWriter for StreamWriter<W> {
         let Some(mut writer) = self.writer.take() else {
             return Ok(());
         };
-        self.buf = BytesMut::new();
         writer.flush().await?;
         writer.shutdown().await?;
         Ok(())
