@@ -298,8 +298,14 @@ async fn soak_subscribe_cycles_and_connect_cycles_keep_counts_and_rss_flat() {
         "introspection_after": left,
     });
     println!("{evidence}");
+    let record = serde_json::to_vec_pretty(&evidence).unwrap();
+    // The bundle's reader must take exactly what the soak writes.
+    let parsed = erlmcp_evidence::LifecycleRecord::parse(&record)
+        .unwrap_or_else(|e| panic!("release-evidence would refuse this soak record: {e}"));
+    assert_eq!(parsed.rss_growth_kib, growth);
+    assert_eq!(parsed.cycles.connect_disconnect, CYCLES as u64);
     if let Ok(path) = std::env::var("ERLMCP_LIFECYCLE_EVIDENCE") {
-        std::fs::write(&path, serde_json::to_vec_pretty(&evidence).unwrap()).unwrap();
+        std::fs::write(&path, &record).unwrap();
     }
     assert!(
         growth <= RSS_GROWTH_BOUND_KIB,
