@@ -895,3 +895,22 @@ async fn sessions_past_max_sessions_are_refused_by_the_registry() {
     let _third = open_session(&h.url).await;
     assert_eq!(h.handle.session_count(), 2);
 }
+
+/// `shutdown` returns only after the listening socket is closed, so a restarted server
+/// (or anything else) can bind the same address at once — on a multi-threaded runtime,
+/// where the accept loop runs on another worker than the caller.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_shutdown_the_address_can_be_bound_again_at_once() {
+    for round in 0..50 {
+        let listener = erlmcp_transport::http::HttpListener::bind(config())
+            .await
+            .unwrap();
+        let addr = listener.local_addr();
+        bounded(listener.shutdown()).await;
+        let again = tokio::net::TcpListener::bind(addr).await;
+        assert!(
+            again.is_ok(),
+            "round {round}: {addr} still bound after shutdown: {again:?}"
+        );
+    }
+}

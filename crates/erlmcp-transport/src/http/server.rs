@@ -108,6 +108,9 @@ struct ListenerShared {
     draining: AtomicBool,
     in_flight: Arc<InFlight>,
     graceful: Mutex<Option<GracefulShutdown>>,
+    /// Cancelled once the accept loop has dropped the listening socket, so `shutdown`
+    /// returns only when the address can be bound again.
+    socket_closed: CancellationToken,
     stopped: CancellationToken,
 }
 
@@ -236,6 +239,7 @@ impl HttpListener {
             draining: AtomicBool::new(false),
             in_flight: Arc::new(InFlight::default()),
             graceful: Mutex::new(Some(GracefulShutdown::new())),
+            socket_closed: CancellationToken::new(),
             stopped: CancellationToken::new(),
         });
         listeners().push(Arc::downgrade(&shared));
@@ -369,7 +373,8 @@ impl HttpServerHandle {
     /// streams (503), closes GET streams, waits up to `shutdown_grace` for the requests in
     /// flight to be answered (answers and notifications POSTed by clients are still taken,
     /// so a request waiting on sampling can finish), then ends every session (their
-    /// readers see the end) and closes the connections. Idempotent.
+    /// readers see the end) and closes the connections. The listening socket is closed
+    /// before it returns, so the address can be bound again at once. Idempotent.
     pub async fn shutdown(&self) {
         let shared = &self.shared;
         if shared.draining.swap(true, Ordering::SeqCst) {
@@ -377,6 +382,10 @@ impl HttpServerHandle {
             return;
         }
         shared.stop_accepting.cancel();
+        // The accept loop drops the listening socket when it sees the cancellation;
+        // waiting for it means that a caller may bind the address again at once.
+        let _ =
+            tokio::time::timeout(Duration::from_secs(2), shared.socket_closed.cancelled()).await;
         for session in &shared.all_sessions() {
             session.close_standalone_streams();
         }
@@ -661,6 +670,10 @@ impl FrameWriter for HttpSessionWriter {
 }
 
 async fn accept_loop(shared: Arc<ListenerShared>, tcp: TcpListener) {
+    // Locals drop in reverse order: the socket (rebound below) first, then the guard that
+    // tells `shutdown` the address is free — also when this task panics or is aborted.
+    let _socket_closed = shared.socket_closed.clone().drop_guard();
+    let tcp = tcp;
     loop {
         let accepted = tokio::select! {
             () = shared.stop_accepting.cancelled() => break,
