@@ -557,3 +557,79 @@ async fn listen_streams_get_notifications_tasks_for_the_task_ids_they_asked_for(
         "{ack}"
     );
 }
+
+/// A client with `.tasks()` declares the extension, polls the task the server answers
+/// `tools/call` with, answers its input once per key with its own handlers and returns
+/// the final result; without `.tasks()` the same tool runs inline (input-required
+/// rounds). A failing handler fails the call.
+#[tokio::test]
+async fn the_client_drives_a_task_and_answers_its_input_with_its_handlers() {
+    use erlmcp_codec::schema::{ElicitResult, Root};
+    use erlmcp_protocol::{ClientBuilder, ClientMode};
+
+    let fx = fixture(TaskLimits {
+        poll_interval_ms: 20,
+        ..TaskLimits::default()
+    });
+    let asked = Arc::new(AtomicUsize::new(0));
+    let client = |tasks: bool, fail: bool| {
+        let asked = asked.clone();
+        let builder = ClientBuilder::new("tasks-client", "1")
+            .mode(ClientMode::Modern)
+            .elicitation(move |_p| {
+                let asked = asked.clone();
+                async move {
+                    asked.fetch_add(1, Ordering::SeqCst);
+                    if fail {
+                        return Err(HandlerError::internal("no user here"));
+                    }
+                    Ok(serde_json::from_value::<ElicitResult>(
+                        json!({"action": "accept", "content": {"name": "Grace"}}),
+                    )
+                    .unwrap())
+                }
+            })
+            .roots(vec![Root::new("file:///g")]);
+        if tasks { builder.tasks() } else { builder }
+    };
+    let connect = |builder: ClientBuilder| {
+        let (server_side, client_side) = erlmcp_transport::memory_pair(1 << 20, 256 * 1024);
+        tokio::spawn(fx.server.serve(server_side));
+        async move { builder.connect(client_side).await.expect("connect") }
+    };
+    let text = |r: &CallToolResult| r.content[0].as_text().unwrap_or_default().to_owned();
+
+    let tasked = connect(client(true, false)).await;
+    let r = tasked.call_tool("greet", json!({})).await.expect("greet");
+    assert_eq!(text(&r), "Hello, Grace!");
+    assert_eq!(asked.load(Ordering::SeqCst), 1, "asked once per key");
+    let r = tasked
+        .call_tool("two_steps", json!({}))
+        .await
+        .expect("two steps");
+    assert_eq!(text(&r), "Grace: file:///g");
+    let failed = tasked.call_tool("fails", json!({})).await.unwrap_err();
+    assert_eq!(
+        failed.rpc_error().map(|e| e.code.code()),
+        Some(-32603),
+        "{failed}"
+    );
+    assert_eq!(fx.resumed.load(Ordering::SeqCst), 1);
+
+    let inline = connect(client(false, false)).await;
+    let r = inline
+        .call_tool("greet", json!({}))
+        .await
+        .expect("inline greet");
+    assert_eq!(text(&r), "Hello, Grace!");
+
+    let refusing = connect(client(true, true)).await;
+    let err = refusing.call_tool("greet", json!({})).await.unwrap_err();
+    let message = err
+        .rpc_error()
+        .map(|e| e.message.clone())
+        .unwrap_or_default();
+    assert!(message.contains("no user here"), "{err}");
+    // The inline greet resumed (its second round); the refused task never did.
+    assert_eq!(fx.resumed.load(Ordering::SeqCst), 2);
+}
