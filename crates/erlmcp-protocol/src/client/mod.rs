@@ -5,7 +5,8 @@
 //! `ping`; in the stateless era: the input requests of input-required results) with the
 //! handlers it was built with. Only handlers that were given become capabilities.
 //! With [`ClientBuilder::tasks`] a stateless client declares the tasks extension and
-//! drives the tasks a server answers `tools/call` with to their end (see [`tasks`]).
+//! drives the tasks a server answers `tools/call` with to their end (the private
+//! `client::tasks` module).
 
 mod modern;
 mod tasks;

@@ -13,7 +13,7 @@
 //!
 //! Only what the client opted in to is sent; a resource URI the server does not know is
 //! left out of the acknowledged filter, and so is a task id (`taskIds`, the tasks
-//! extension: see [`crate::server::modern::tasks::notify`]).
+//! extension: see the `tasks::notify` module).
 
 use std::collections::HashMap;
 use std::sync::Arc;

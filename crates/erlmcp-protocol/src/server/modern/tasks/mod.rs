@@ -27,12 +27,12 @@
 //!   `tasks/cancel`).
 //! - A tool result with `isError: true` is `completed` (the 2025 store calls it
 //!   `failed`; the 2026 rule keeps `failed` for JSON-RPC errors).
-//! - Input while a task runs ([`input`]): the handler's ask waits; the task is
+//! - Input while a task runs (module `input`): the handler's ask waits; the task is
 //!   `input_required` and shows every outstanding ask in `inputRequests` until
 //!   `tasks/update` answers them. `inputResponses` missing, not an object, holding a
 //!   non-object, or an answer that is not its ask's result: -32602 and nothing is
 //!   taken. Answers under keys that are not outstanding are ignored.
-//! - Status notifications ([`notify`]): a `subscriptions/listen` stream that asked for
+//! - Status notifications (module `notify`): a `subscriptions/listen` stream that asked for
 //!   `taskIds` (and declared the extension, else -32021) gets `notifications/tasks` —
 //!   the task as `tasks/get` shows it — on every change of those tasks.
 
