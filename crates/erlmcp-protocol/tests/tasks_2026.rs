@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use common::{RawPeer, code, object_schema};
 use erlmcp_codec::schema::{
-    CallToolResult, ElicitRequestParams, ElicitValue, JsonObject, TaskSupport, Tool, ToolExecution,
+    CallToolResult, CreateMessageRequestParams, ElicitRequestParams, ElicitValue, JsonObject,
+    SamplingMessage, TaskSupport, Tool, ToolExecution,
 };
 use erlmcp_protocol::{HandlerError, Server, SessionConfig, TaskLimits};
 use serde_json::{Value, json};
@@ -128,6 +129,27 @@ fn fixture(limits: TaskLimits) -> Fixture {
             let roots = ctx.list_roots().await?;
             let uris: Vec<String> = roots.roots.iter().map(|r| r.uri.clone()).collect();
             Ok(CallToolResult::text(format!("{who}: {}", uris.join(","))))
+        })
+        .tool(tasked("pair"), |_a: JsonObject, ctx| async move {
+            // Two asks at once: both keys are outstanding together.
+            let question =
+                CreateMessageRequestParams::new(vec![SamplingMessage::user_text("a colour?")], 10);
+            let (name, colour) = tokio::join!(
+                ctx.elicit_as("name", name_form()),
+                ctx.create_message_as("llm", question),
+            );
+            let (name, colour) = (name?, colour?);
+            let said = colour
+                .content
+                .blocks()
+                .iter()
+                .find_map(|b| b.as_text())
+                .unwrap_or_default()
+                .to_owned();
+            Ok(CallToolResult::text(format!(
+                "{} likes {said}",
+                said_name(&name)
+            )))
         })
         .tool(tasked("fails"), |_a: JsonObject, _ctx| async move {
             Err::<CallToolResult, _>(HandlerError::internal("backend down"))
@@ -375,6 +397,61 @@ async fn asks_one_after_the_other_use_distinct_keys_and_return_to_working_betwee
     assert_eq!(a["result"]["resultType"], "complete", "{a}");
     let done = c.wait_for(&id, "completed").await;
     assert_eq!(done["result"]["content"][0]["text"], "Ada: file:///w");
+}
+
+#[tokio::test]
+async fn two_asks_at_once_may_be_answered_one_at_a_time() {
+    let fx = fixture(TaskLimits::default());
+    let mut c = Modern::start(&fx.server);
+    let id = c.create("pair").await;
+    let mut both = Value::Null;
+    for _ in 0..300 {
+        let got = c.get(&id).await["result"].clone();
+        if got["inputRequests"]
+            .as_object()
+            .is_some_and(|m| m.len() == 2)
+        {
+            both = got;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(both["status"], "input_required", "{both}");
+    assert_eq!(
+        both["inputRequests"]["llm"]["method"],
+        "sampling/createMessage"
+    );
+    assert_eq!(
+        both["inputRequests"]["name"]["method"],
+        "elicitation/create"
+    );
+    validate_2026("InputRequests", &both["inputRequests"]);
+
+    // A subset: acknowledged; the task stays input_required with only the other key.
+    let a = c.update(&id, json!({"name": accept("Kim")})).await;
+    assert_eq!(a["result"]["resultType"], "complete", "{a}");
+    let partial = c.get(&id).await["result"].clone();
+    assert_eq!(partial["status"], "input_required", "{partial}");
+    assert_eq!(
+        partial["inputRequests"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["llm"]
+    );
+    // A sampling answer that is not a CreateMessageResult: -32602, still waiting.
+    let a = c.update(&id, json!({"llm": {"role": "assistant"}})).await;
+    assert_eq!(code(&a), -32602, "{a}");
+    let a = c
+        .update(
+            &id,
+            json!({"llm": {"role": "assistant", "model": "m", "content": {"type": "text", "text": "teal"}}}),
+        )
+        .await;
+    assert_eq!(a["result"]["resultType"], "complete", "{a}");
+    let done = c.wait_for(&id, "completed").await;
+    assert_eq!(done["result"]["content"][0]["text"], "Kim likes teal");
 }
 
 #[tokio::test]
