@@ -25,7 +25,9 @@
 //! 2026-07-28 `server-stateless` scenario (`test_missing_capability`,
 //! `test_streaming_elicitation`, `test_logging_tool`, `test_trigger_*_change`) and its
 //! input-required scenarios (`test_input_required_result_*`, asking under the keys the
-//! suite expects).
+//! suite expects), and the tools of its tasks-extension scenarios (`slow_compute`,
+//! `confirm_delete`, `multi_input`, …: see `demo_tasks`), which run as tasks when a
+//! stateless request declares `io.modelcontextprotocol/tasks`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -390,6 +392,7 @@ pub fn server_with_roots(
     let server = conformance_fixtures(server);
     let server = crate::demo_stateless::fixtures(server, server_slot.clone());
     let server = crate::demo_input_required::fixtures(server);
+    let server = crate::demo_tasks::fixtures(server);
     let server = match sandbox {
         Some(sandbox) => server.filesystem(sandbox),
         None => server,

@@ -9,6 +9,7 @@
 pub mod demo;
 mod demo_input_required;
 mod demo_stateless;
+mod demo_tasks;
 pub mod net;
 pub mod net_http;
 pub mod runtime;

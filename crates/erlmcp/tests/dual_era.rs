@@ -1,7 +1,9 @@
 //! Both protocol eras against the same demo server over real transports: a real TCP
 //! listener (clients of both eras at once, and a raw TCP peer for the exact wire of
 //! every stateless-era error code and a forged `requestState`) and a real child
-//! process on stdio (the client's auto mode lands on 2026-07-28).
+//! process on stdio (the client's auto mode lands on 2026-07-28); and the tasks
+//! extension end to end over TCP (a client that drives a task and answers its input,
+//! a raw listen stream that hears `notifications/tasks`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -300,5 +302,157 @@ async fn stateless_error_codes_and_forged_request_state_on_the_tcp_wire() {
         done["result"]["content"][0]["text"], "model (m) said: ok",
         "{done}"
     );
+    listener.abort();
+}
+
+impl Raw {
+    async fn connect(addr: std::net::SocketAddr) -> Raw {
+        let (read, writer) = TcpStream::connect(addr).await.unwrap().into_split();
+        Raw {
+            reader: BufReader::new(read),
+            writer,
+        }
+    }
+
+    async fn send(&mut self, message: Value) {
+        self.writer
+            .write_all(format!("{message}\n").as_bytes())
+            .await
+            .unwrap();
+    }
+
+    async fn recv(&mut self) -> Value {
+        let mut buf = String::new();
+        let n = tokio::time::timeout(LIMIT, self.reader.read_line(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0, "server closed the connection");
+        serde_json::from_str(&buf).unwrap()
+    }
+}
+
+/// The tasks extension against the demo server over TCP: a client built with
+/// `.tasks()` gets a task for `confirm_delete` / `multi_input`, answers their input
+/// with its elicitation handler through `tasks/update` and returns the final results;
+/// a raw listen stream that asked for a task's id hears its `notifications/tasks`.
+#[tokio::test]
+async fn tasks_extension_end_to_end_over_tcp() {
+    let acceptor = TcpAcceptor::bind("127.0.0.1:0", 1 << 20).await.unwrap();
+    let addr = acceptor.local_addr().unwrap();
+    let server = erlmcp::demo::server();
+    let serving = server.clone();
+    let listener = tokio::spawn(async move { net::serve_tcp(&serving, acceptor).await });
+
+    let builder = ClientBuilder::new("tasks-e2e", "1")
+        .mode(ClientMode::Modern)
+        .tasks()
+        .elicitation(|p| async move {
+            let asks_delete = serde_json::to_value(&p).unwrap()["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("Delete"));
+            let answer = if asks_delete {
+                json!({"action": "accept", "content": {"confirm": true}})
+            } else {
+                json!({"action": "accept", "content": {"name": "Ann"}})
+            };
+            Ok(serde_json::from_value::<ElicitResult>(answer).unwrap())
+        });
+    let client = tokio::time::timeout(LIMIT, net::connect_tcp(builder, addr))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        client.discover_result().unwrap().capabilities.extra["extensions"],
+        json!({"io.modelcontextprotocol/tasks": {}})
+    );
+    let deleted = tokio::time::timeout(
+        LIMIT,
+        client.call_tool("confirm_delete", json!({"filename": "report.txt"})),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(text(&deleted), "deleted report.txt");
+    let both = tokio::time::timeout(LIMIT, client.call_tool("multi_input", json!({})))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(text(&both), "Ann and Ann");
+
+    // A raw caller starts a task; a raw listener asks for its id and hears it end.
+    let ext = json!({"extensions": {"io.modelcontextprotocol/tasks": {}}, "elicitation": {}});
+    let mut caller = Raw::connect(addr).await;
+    let created = caller
+        .request(
+            1,
+            "tools/call",
+            json!({"_meta": meta(ext.clone()), "name": "confirm_delete", "arguments": {"filename": "a.txt"}}),
+        )
+        .await;
+    assert_eq!(created["result"]["resultType"], "task", "{created}");
+    let id = created["result"]["taskId"].as_str().unwrap().to_owned();
+    let mut listen = Raw::connect(addr).await;
+    listen
+        .send(
+            json!({"jsonrpc": "2.0", "id": "tasks", "method": "subscriptions/listen", "params": {
+                "_meta": meta(ext.clone()), "notifications": {"taskIds": [id]},
+            }}),
+        )
+        .await;
+    let ack = listen.recv().await;
+    assert_eq!(
+        ack["params"]["notifications"]["taskIds"],
+        json!([id]),
+        "{ack}"
+    );
+    for _ in 0..100 {
+        if server.listener_count() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut waiting = Value::Null;
+    for n in 0..200 {
+        let got = caller
+            .request(
+                10 + n,
+                "tasks/get",
+                json!({"_meta": meta(ext.clone()), "taskId": id}),
+            )
+            .await;
+        if got["result"]["status"] == "input_required" {
+            waiting = got;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        waiting["result"]["inputRequests"]["confirm"]["method"], "elicitation/create",
+        "{waiting}"
+    );
+    let ack = caller
+        .request(
+            300,
+            "tasks/update",
+            json!({"_meta": meta(ext.clone()), "taskId": id,
+                   "inputResponses": {"confirm": {"action": "accept", "content": {"confirm": false}}}}),
+        )
+        .await;
+    assert_eq!(ack["result"]["resultType"], "complete", "{ack}");
+    let done = loop {
+        let note = listen.recv().await;
+        assert_eq!(note["method"], "notifications/tasks", "{note}");
+        assert_eq!(note["params"]["taskId"], id.as_str());
+        if note["params"]["status"] == "completed" {
+            break note;
+        }
+    };
+    assert_eq!(done["params"]["result"]["content"][0]["text"], "kept a.txt");
+    assert_eq!(
+        done["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        "tasks"
+    );
+    client.close().await.unwrap();
     listener.abort();
 }

@@ -171,8 +171,9 @@ async fn demo_server_over_in_process_tcp_with_concurrent_clients() {
 
 #[tokio::test]
 async fn a_hostile_tcp_peer_does_not_disturb_other_sessions() {
-    // Room for the 4 KiB echo of `exercise`, not for the hostile 20 KB line.
-    let acceptor = TcpAcceptor::bind("127.0.0.1:0", 8192).await.unwrap();
+    // Room for the 4 KiB echo and the demo's tools/list page (past 8 KiB since the
+    // tasks-extension fixtures) of `exercise`, not for the hostile 20 KB line.
+    let acceptor = TcpAcceptor::bind("127.0.0.1:0", 16 * 1024).await.unwrap();
     let addr = acceptor.local_addr().unwrap();
     let server = erlmcp::demo::server();
     let serving = server.clone();

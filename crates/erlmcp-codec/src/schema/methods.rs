@@ -49,6 +49,9 @@ pub const NOTIFICATIONS_SUBSCRIPTIONS_ACKNOWLEDGED: &str =
 
 /// `tasks/update` (client → server, the 2026-07-28 tasks extension).
 pub const TASKS_UPDATE: &str = "tasks/update";
+/// `notifications/tasks` (server → client on a `subscriptions/listen` stream, the
+/// 2026-07-28 tasks extension): the task as `tasks/get` would return it.
+pub const NOTIFICATIONS_TASKS: &str = "notifications/tasks";
 
 /// Client requests of 2026-07-28 (the schema's `ClientRequest` union).
 pub const MODERN_CLIENT_REQUESTS: &[&str] = &[

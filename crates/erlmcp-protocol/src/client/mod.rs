@@ -4,8 +4,12 @@
 //! server's requests (`sampling/createMessage`, `elicitation/create`, `roots/list`,
 //! `ping`; in the stateless era: the input requests of input-required results) with the
 //! handlers it was built with. Only handlers that were given become capabilities.
+//! With [`ClientBuilder::tasks`] a stateless client declares the tasks extension and
+//! drives the tasks a server answers `tools/call` with to their end (the private
+//! `client::tasks` module).
 
 mod modern;
+mod tasks;
 
 pub use modern::{ClientMode, MAX_INPUT_ROUNDS};
 
@@ -63,6 +67,7 @@ pub struct ClientBuilder {
     roots: Option<Arc<RwLock<Vec<Root>>>>,
     on_notification: Option<NotificationFn>,
     mode: ClientMode,
+    tasks: bool,
 }
 
 /// Longest the `server/discover` probe of [`ClientMode::Auto`] waits (as the MCP SDKs).
@@ -80,12 +85,23 @@ impl ClientBuilder {
             roots: None,
             on_notification: None,
             mode: ClientMode::Legacy,
+            tasks: false,
         }
     }
 
     /// How to pick the protocol era (default [`ClientMode::Legacy`]).
     pub fn mode(mut self, mode: ClientMode) -> Self {
         self.mode = mode;
+        self
+    }
+
+    /// Declares the tasks extension (`io.modelcontextprotocol/tasks`) on stateless
+    /// requests: a server may then answer `tools/call` with a task, which the client
+    /// polls (`tasks/get`), answers when it needs input (`tasks/update`, with the same
+    /// sampling / elicitation / roots handlers) and returns the final result of. No
+    /// effect in the handshake era.
+    pub fn tasks(mut self) -> Self {
+        self.tasks = true;
         self
     }
 
@@ -158,6 +174,12 @@ impl ClientBuilder {
         if caps.roots.is_some() {
             caps.roots = serde_json::from_value(json!({})).ok();
         }
+        if self.tasks {
+            caps.extra.insert(
+                "extensions".into(),
+                json!({ erlmcp_codec::schema::modern::TASKS_EXTENSION: {} }),
+            );
+        }
         caps
     }
 
@@ -174,6 +196,7 @@ impl ClientBuilder {
             elicitation: self.elicitation,
             roots: self.roots.clone(),
             on_notification: self.on_notification,
+            tasks: self.tasks,
         });
         let shutdown = CancellationToken::new();
         let stats = Arc::new(SessionStats::default());
@@ -305,6 +328,8 @@ struct ClientRole {
     elicitation: Option<ElicitFn>,
     roots: Option<Arc<RwLock<Vec<Root>>>>,
     on_notification: Option<NotificationFn>,
+    /// Whether stateless requests declare the tasks extension.
+    tasks: bool,
 }
 
 fn parse<T: DeserializeOwned>(params: Option<Value>) -> Result<T, HandlerError> {
@@ -420,8 +445,9 @@ impl Client {
     }
 
     /// Sends `method` in the client's era and returns the raw result. In the stateless
-    /// era the request carries the client's `_meta`, and input-required results are
-    /// answered with the client's handlers and retried (at most [`MAX_INPUT_ROUNDS`]).
+    /// era the request carries the client's `_meta`, input-required results are
+    /// answered with the client's handlers and retried (at most [`MAX_INPUT_ROUNDS`]),
+    /// and a task (with [`ClientBuilder::tasks`]) is driven to its end.
     pub async fn call_value<P: Serialize>(
         &self,
         method: &str,
@@ -445,6 +471,9 @@ impl Client {
                 .peer
                 .request_value(method, params, options.clone())
                 .await?;
+            if tasks::is_task(&result) {
+                return self.drive_task(method, result, &meta).await;
+            }
             if !modern::is_input_required(&result) {
                 return Ok(result);
             }

@@ -14,7 +14,7 @@
 //! `inputResponses` and the server's `requestState`, up to [`MAX_INPUT_ROUNDS`] times.
 
 use erlmcp_codec::schema::modern::{
-    DiscoverResult, InputRequiredResult, InputResponses, RequestMeta,
+    DiscoverResult, InputRequests, InputRequiredResult, InputResponses, RequestMeta,
 };
 use erlmcp_codec::schema::{
     ClientCapabilities, Implementation, LoggingLevel, ProtocolVersion, methods,
@@ -99,8 +99,18 @@ pub(crate) async fn answer(
 ) -> Result<(InputResponses, Option<String>), RequestError> {
     let pending: InputRequiredResult =
         serde_json::from_value(result).map_err(RequestError::InvalidResult)?;
+    let responses = answer_requests(role, pending.input_requests.unwrap_or_default()).await?;
+    Ok((responses, pending.request_state))
+}
+
+/// Runs the client's handler for each input request (an input-required result's, or an
+/// `input_required` task's) and collects the answers under the requests' keys.
+pub(crate) async fn answer_requests(
+    role: &ClientRole,
+    requests: InputRequests,
+) -> Result<InputResponses, RequestError> {
     let mut responses = InputResponses::new();
-    for (key, request) in pending.input_requests.unwrap_or_default() {
+    for (key, request) in requests {
         let params = Value::Object(request.params.unwrap_or_default());
         let answer = match request.method.as_str() {
             methods::SAMPLING_CREATE_MESSAGE => {
@@ -135,7 +145,7 @@ pub(crate) async fn answer(
         };
         responses.insert(key, answer);
     }
-    Ok((responses, pending.request_state))
+    Ok(responses)
 }
 
 /// Params of the retry: the original ones plus the answers and the echoed state.

@@ -6,7 +6,10 @@
 //! client on the session; in the stateless era it is answered from the retried
 //! request's `inputResponses`, or ends this round with an input-required result (the
 //! handler then runs again from the start when the client retries — see
-//! [`crate::server::modern::input_required`]).
+//! [`crate::server::modern::input_required`]). A stateless handler running as a task
+//! of the tasks extension waits for its answer instead: the task becomes
+//! `input_required` until the client's `tasks/update` (see
+//! [`crate::server::modern::tasks`]).
 
 use std::sync::Arc;
 
@@ -21,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 use crate::error::RequestError;
 use crate::peer::{Peer, RequestOptions};
 use crate::server::modern::input_required::{Ask, ModernScope};
+use crate::server::modern::tasks::input::TaskInput;
 use crate::server::session::SessionState;
 
 /// The context of one request being handled by a server.
@@ -35,6 +39,9 @@ pub struct RequestContext {
     /// Set for a stateless (2026-07-28) request: its own capabilities, log level and
     /// input answers replace the session's.
     pub(crate) modern: Option<Arc<ModernScope>>,
+    /// Set when the stateless request runs as a task (the tasks extension): asks wait
+    /// for the client's `tasks/update`.
+    pub(crate) task_input: Option<Arc<TaskInput>>,
 }
 
 impl std::fmt::Debug for RequestContext {
@@ -96,8 +103,10 @@ impl RequestContext {
     }
 
     /// Stateless era: answers an ask from the retried request's `inputResponses`, or
-    /// records it so the request ends with an input-required result.
-    fn ask_modern<P: serde::Serialize, R: serde::de::DeserializeOwned>(
+    /// records it so the request ends with an input-required result; inside a task,
+    /// waits for the answer the client sends with `tasks/update`.
+    async fn ask_modern<P: serde::Serialize, R: serde::de::DeserializeOwned>(
+        &self,
         modern: &ModernScope,
         capability: &'static str,
         declared: bool,
@@ -105,6 +114,9 @@ impl RequestContext {
         params: P,
     ) -> Result<R, RequestError> {
         let params = serde_json::to_value(params).map_err(RequestError::InvalidParams)?;
+        if let Some(input) = &self.task_input {
+            return input.ask(capability, declared, key, params).await;
+        }
         modern.ask(Ask {
             capability,
             declared,
@@ -184,7 +196,9 @@ impl RequestContext {
     ) -> Result<CreateMessageResult, RequestError> {
         let caps = self.client_capabilities().unwrap_or_default();
         if let Some(modern) = &self.modern {
-            return Self::ask_modern(modern, "sampling", caps.sampling.is_some(), key, params);
+            return self
+                .ask_modern(modern, "sampling", caps.sampling.is_some(), key, params)
+                .await;
         }
         if caps.sampling.is_none() {
             return Err(RequestError::CapabilityMissing("sampling"));
@@ -217,13 +231,15 @@ impl RequestContext {
     ) -> Result<ElicitResult, RequestError> {
         let caps = self.client_capabilities().unwrap_or_default();
         if let Some(modern) = &self.modern {
-            return Self::ask_modern(
-                modern,
-                "elicitation",
-                caps.elicitation.is_some(),
-                key,
-                params,
-            );
+            return self
+                .ask_modern(
+                    modern,
+                    "elicitation",
+                    caps.elicitation.is_some(),
+                    key,
+                    params,
+                )
+                .await;
         }
         if caps.elicitation.is_none() {
             return Err(RequestError::CapabilityMissing("elicitation"));
@@ -279,7 +295,9 @@ impl RequestContext {
     async fn roots_keyed(&self, key: Option<&str>) -> Result<ListRootsResult, RequestError> {
         let caps = self.client_capabilities().unwrap_or_default();
         if let Some(modern) = &self.modern {
-            return Self::ask_modern(modern, "roots", caps.roots.is_some(), key, json!({}));
+            return self
+                .ask_modern(modern, "roots", caps.roots.is_some(), key, json!({}))
+                .await;
         }
         if caps.roots.is_none() {
             return Err(RequestError::CapabilityMissing("roots"));

@@ -725,10 +725,14 @@ impl ServerBuilder {
                 problems: self.errors,
             });
         }
-        // Stateless tasks tell nobody of status changes (2026 clients poll `tasks/get`):
-        // their peer's queue has no reader.
+        // Stateless tasks have no session to tell of status changes (their peer's queue
+        // has no reader): the listen streams that asked for them hear of them instead.
         let (task_peer, _no_reader) = crate::session::new_peer(&queues, 0, &self.config);
-        let modern_tasks = Arc::new(tasks::TaskStore::new(0, self.config.tasks, task_peer));
+        let listeners: Arc<modern::listen::Listeners> = Arc::default();
+        let modern_tasks = Arc::new(
+            tasks::TaskStore::new(0, self.config.tasks, task_peer)
+                .with_observer(modern::tasks::notify::observer(listeners.clone())),
+        );
         Ok(Server {
             core: Arc::new(ServerCore {
                 info: self.info,
@@ -749,7 +753,7 @@ impl ServerBuilder {
                 budget,
                 modern_versions: erlmcp_codec::schema::SUPPORTED_MODERN,
                 state_key: modern::input_required::StateKey::random(self.state_max_age),
-                listeners: Arc::default(),
+                listeners,
                 cache: self.cache,
                 modern_tasks,
             }),

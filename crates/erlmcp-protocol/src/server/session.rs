@@ -242,6 +242,7 @@ impl ServerSession {
             peer: self.peer.clone(),
             session: self.state.clone(),
             modern: self.modern.clone(),
+            task_input: None,
         }
     }
 

@@ -16,6 +16,11 @@
 //! clamped to the configured maximum); the deadline is a tokio timer (tokio's timer is a
 //! hierarchical wheel), not a scan per request, and when it fires the task and its result
 //! are freed and a still-running handler is stopped.
+//!
+//! The same store holds the 2026-07-28 tasks extension's tasks (one store per server,
+//! see [`crate::server::modern::tasks`]): their entries also carry the task's input
+//! exchange, and an observer hears of every change (the listen streams'
+//! `notifications/tasks`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,6 +36,11 @@ use tokio::task::AbortHandle;
 
 use crate::error::HandlerError;
 use crate::peer::Peer;
+use crate::server::modern::tasks::input::TaskInput;
+
+/// Told the id of a task after each change of it (status, outstanding input), with
+/// no lock of the store held.
+pub(crate) type Observer = Box<dyn Fn(&TaskStore, &str) + Send + Sync>;
 
 /// Limits of the task machinery, part of [`crate::SessionConfig`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -64,6 +74,8 @@ struct TaskEntry {
     status: watch::Sender<TaskStatus>,
     handler: Option<AbortHandle>,
     expiry: Option<AbortHandle>,
+    /// The input exchange of a 2026 task (`None` for handshake-era tasks).
+    input: Option<Arc<TaskInput>>,
 }
 
 impl Drop for TaskEntry {
@@ -85,6 +97,7 @@ pub(crate) struct TaskStore {
     peer: Peer,
     tasks: Mutex<HashMap<String, TaskEntry>>,
     next: AtomicU64,
+    observer: Option<Observer>,
 }
 
 fn now_iso8601() -> String {
@@ -106,7 +119,14 @@ impl TaskStore {
             peer,
             tasks: Mutex::new(HashMap::new()),
             next: AtomicU64::new(0),
+            observer: None,
         }
+    }
+
+    /// The store, with `observer` told of every change.
+    pub(crate) fn with_observer(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// Tasks currently held.
@@ -154,6 +174,7 @@ impl TaskStore {
                     status,
                     handler: None,
                     expiry: None,
+                    input: None,
                 },
             );
         }
@@ -181,6 +202,18 @@ impl TaskStore {
         }
     }
 
+    /// Attaches a 2026 task's input exchange.
+    pub(crate) fn attach_input(&self, task_id: &str, input: Arc<TaskInput>) {
+        if let Some(entry) = self.tasks.lock().get_mut(task_id) {
+            entry.input = Some(input);
+        }
+    }
+
+    /// A 2026 task's input exchange.
+    pub(crate) fn input(&self, task_id: &str) -> Option<Arc<TaskInput>> {
+        self.tasks.lock().get(task_id)?.input.clone()
+    }
+
     fn expire(&self, task_id: &str) {
         let removed = self.tasks.lock().remove(task_id);
         if removed.is_some() {
@@ -195,24 +228,65 @@ impl TaskStore {
         status: TaskStatus,
         message: Option<String>,
     ) -> Option<Task> {
-        let task = {
-            let mut tasks = self.tasks.lock();
-            let entry = tasks.get_mut(task_id)?;
-            if entry.task.status.is_terminal() || entry.task.status == status {
-                return None;
-            }
-            entry.task.status = status;
-            entry.task.status_message = message;
-            entry.task.last_updated_at = now_iso8601();
-            if status.is_terminal() {
-                entry.handler = None;
-            }
-            entry.status.send_replace(status);
-            entry.task.clone()
-        };
-        self.peer
-            .try_notify(methods::NOTIFICATIONS_TASKS_STATUS, &task);
+        let task = self.set_status(task_id, status, message)?;
+        self.announce(&task);
         Some(task)
+    }
+
+    /// Moves a task to `status` unless it is terminal or already there; tells nobody
+    /// (the caller then calls [`TaskStore::announce`], with no lock held).
+    fn set_status(
+        &self,
+        task_id: &str,
+        status: TaskStatus,
+        message: Option<String>,
+    ) -> Option<Task> {
+        let mut tasks = self.tasks.lock();
+        let entry = tasks.get_mut(task_id)?;
+        if entry.task.status.is_terminal() || entry.task.status == status {
+            return None;
+        }
+        entry.task.status = status;
+        entry.task.status_message = message;
+        entry.task.last_updated_at = now_iso8601();
+        if status.is_terminal() {
+            entry.handler = None;
+        }
+        entry.status.send_replace(status);
+        Some(entry.task.clone())
+    }
+
+    /// A 2026 task's outstanding input changed: `input_required` while some is
+    /// outstanding, `working` once none is; `lastUpdatedAt` moves either way. `None`
+    /// for a terminal or unknown task. The caller announces the returned task.
+    pub(crate) fn settle_input(&self, task_id: &str, outstanding: bool) -> Option<Task> {
+        let status = if outstanding {
+            TaskStatus::InputRequired
+        } else {
+            TaskStatus::Working
+        };
+        let mut tasks = self.tasks.lock();
+        let entry = tasks.get_mut(task_id)?;
+        if entry.task.status.is_terminal() {
+            return None;
+        }
+        if entry.task.status != status {
+            entry.task.status = status;
+            entry.task.status_message = None;
+            entry.status.send_replace(status);
+        }
+        entry.task.last_updated_at = now_iso8601();
+        Some(entry.task.clone())
+    }
+
+    /// Tells the client (handshake era: `notifications/tasks/status` on the session)
+    /// and the observer that `task` changed.
+    pub(crate) fn announce(&self, task: &Task) {
+        self.peer
+            .try_notify(methods::NOTIFICATIONS_TASKS_STATUS, task);
+        if let Some(observer) = &self.observer {
+            observer(self, &task.task_id);
+        }
     }
 
     /// The handler is waiting on the client (`input_required`) or working again.

@@ -3,6 +3,7 @@
 //! updates, which replace `resources/subscribe`. The server first confirms what it will
 //! send with `notifications/subscriptions/acknowledged`; every notification on the
 //! stream carries the listen request's id under `io.modelcontextprotocol/subscriptionId`.
+//! The tasks extension adds `taskIds` to the filter (`notifications/tasks` per task).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -26,6 +27,10 @@ pub struct SubscriptionFilter {
     /// `notifications/resources/updated` for these URIs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_subscriptions: Option<Vec<String>>,
+    /// `notifications/tasks` for these task ids (the `io.modelcontextprotocol/tasks`
+    /// extension; a client asking for them must declare it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_ids: Option<Vec<String>>,
     /// Members not described by the schema, kept as received.
     #[serde(flatten)]
     pub extra: Map<String, Value>,

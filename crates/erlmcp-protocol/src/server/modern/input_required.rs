@@ -282,7 +282,9 @@ const INPUT_METHODS: &[&str] = &[
 ];
 
 /// Checks the shape of `inputResponses`: an object of objects.
-fn checked_responses(responses: Option<Value>) -> Result<Map<String, Value>, ResponseError> {
+pub(crate) fn checked_responses(
+    responses: Option<Value>,
+) -> Result<Map<String, Value>, ResponseError> {
     let responses = match responses {
         None => return Ok(Map::new()),
         Some(Value::Object(map)) => map,

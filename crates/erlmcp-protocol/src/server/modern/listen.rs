@@ -12,7 +12,8 @@
 //! ```
 //!
 //! Only what the client opted in to is sent; a resource URI the server does not know is
-//! left out of the acknowledged filter.
+//! left out of the acknowledged filter, and so is a task id (`taskIds`, the tasks
+//! extension: see the `tasks::notify` module).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -117,6 +118,24 @@ impl Listeners {
         )
     }
 
+    /// Whether any open stream listens to task `task_id`.
+    pub(crate) fn wants_task(&self, task_id: &str) -> bool {
+        self.table
+            .lock()
+            .values()
+            .any(|l| !l.cancel.is_cancelled() && listens_to_task(&l.filter, task_id))
+    }
+
+    /// Sends `notifications/tasks` with `task` (a `DetailedTask`) to every stream
+    /// listening to task `task_id`.
+    pub(crate) fn task_status(&self, task_id: &str, task: Value) -> usize {
+        self.send(
+            methods::NOTIFICATIONS_TASKS,
+            |f| listens_to_task(f, task_id),
+            task,
+        )
+    }
+
     fn send(
         &self,
         method: &str,
@@ -137,6 +156,13 @@ impl Listeners {
     }
 }
 
+fn listens_to_task(filter: &SubscriptionFilter, task_id: &str) -> bool {
+    filter
+        .task_ids
+        .as_ref()
+        .is_some_and(|ids| ids.iter().any(|id| id == task_id))
+}
+
 /// Adds `_meta.io.modelcontextprotocol/subscriptionId` to notification params.
 pub(crate) fn with_subscription(mut params: Value, id: &RequestId) -> Value {
     if let Value::Object(map) = &mut params {
@@ -149,11 +175,13 @@ pub(crate) fn with_subscription(mut params: Value, id: &RequestId) -> Value {
 }
 
 /// The part of `requested` this server can deliver: list changes only for what it
-/// offers, resource updates only for URIs it resolves.
+/// offers, resource updates only for URIs it resolves, task notifications for the
+/// already accepted `task_ids`.
 pub(crate) fn accept(
     requested: &SubscriptionFilter,
     offers: (bool, bool, bool),
     known_uri: impl Fn(&str) -> bool,
+    task_ids: Option<Vec<String>>,
 ) -> SubscriptionFilter {
     let (tools, prompts, resources) = offers;
     let on = |asked: Option<bool>, offered: bool| (asked == Some(true) && offered).then_some(true);
@@ -167,6 +195,7 @@ pub(crate) fn accept(
                 .cloned()
                 .collect()
         }),
+        task_ids,
         extra: serde_json::Map::new(),
     }
 }

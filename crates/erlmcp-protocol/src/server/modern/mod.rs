@@ -41,7 +41,8 @@
 //!    expects gets -32602.
 //!
 //! Modules: [`meta`], [`discover`], [`input_required`], [`listen`], [`results`],
-//! [`tasks`] (the `io.modelcontextprotocol/tasks` extension).
+//! [`tasks`] (the `io.modelcontextprotocol/tasks` extension: tasks, their input
+//! while they run, their status notifications on listen streams).
 
 pub mod discover;
 pub mod input_required;
@@ -215,7 +216,10 @@ pub(crate) async fn handle(
     }
     match method.as_str() {
         methods::SERVER_DISCOVER => Ok(discover::result(&core, supported, &core.cache)),
-        methods::SUBSCRIPTIONS_LISTEN => listen(core, peer, request, cancel).await,
+        methods::SUBSCRIPTIONS_LISTEN => {
+            let declares_tasks = tasks::declared(&request_meta.client_capabilities);
+            listen(core, peer, request, declares_tasks, cancel).await
+        }
         _ if task_method => {
             if !tasks::declared(&request_meta.client_capabilities) {
                 return Err(tasks::missing_extension());
@@ -312,16 +316,23 @@ async fn listen(
     core: Arc<ServerCore>,
     peer: Peer,
     request: Request,
+    declares_tasks: bool,
     cancel: CancellationToken,
 ) -> Result<Value, ErrorObject> {
     let params: SubscriptionsListenRequestParams =
         serde_json::from_value(request.params.unwrap_or(Value::Null)).map_err(|e| {
             ErrorObject::new(ErrorCode::INVALID_PARAMS, format!("invalid params: {e}"))
         })?;
+    let task_ids = tasks::notify::accept(
+        params.notifications.task_ids.as_ref(),
+        declares_tasks,
+        &core.modern_tasks,
+    )?;
     let accepted = listen::accept(
         &params.notifications,
         (core.has_tools(), core.has_prompts(), core.has_resources()),
         |uri| matches!(core.resources.read().resolve(uri), Ok(Some(_))),
+        task_ids,
     );
     let ack = listen::with_subscription(json!({ "notifications": accepted }), &request.id);
     peer.notify(methods::NOTIFICATIONS_SUBSCRIPTIONS_ACKNOWLEDGED, ack)
