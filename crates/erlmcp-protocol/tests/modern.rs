@@ -8,10 +8,9 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
-use common::{RawPeer, code, object_schema};
+use common::{RawPeer, code, object_schema, validate_2026};
 use erlmcp_codec::schema::{
     CallToolResult, ContentBlock, CreateMessageRequestParams, CreateMessageResult,
     ElicitRequestParams, ElicitResult, GetPromptResult, JsonObject, LoggingLevel, Prompt,
@@ -42,28 +41,6 @@ fn meta_with(caps: Value, log_level: Option<&str>) -> Value {
         m["io.modelcontextprotocol/logLevel"] = json!(level);
     }
     m
-}
-
-/// Validates `value` against definition `def` of the official 2026-07-28 schema.
-fn validate_2026(def: &str, value: &Value) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/mcp-spec/2026-07-28/schema.json");
-    let root: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("2026 schema"))
-        .expect("schema JSON");
-    let schema = json!({
-        "$schema": root["$schema"],
-        "$defs": root["$defs"],
-        "$ref": format!("#/$defs/{def}"),
-    });
-    let validator = jsonschema::validator_for(&schema).expect("compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(value)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{def} does not validate: {errors:?}\n{value}"
-    );
 }
 
 fn server() -> Server {

@@ -8,12 +8,11 @@
 
 mod common;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{RawPeer, code, object_schema};
+use common::{RawPeer, code, object_schema, validate_2026};
 use erlmcp_codec::schema::{
     CallToolResult, CreateMessageRequestParams, ElicitRequestParams, ElicitValue, JsonObject,
     SamplingMessage, TaskSupport, Tool, ToolExecution,
@@ -35,28 +34,6 @@ fn meta(caps: Value) -> Value {
 /// The extension and every input capability.
 fn caps() -> Value {
     json!({"extensions": {EXT: {}}, "elicitation": {"form": {}}, "sampling": {}, "roots": {}})
-}
-
-/// Validates `value` against definition `def` of the official 2026-07-28 schema.
-fn validate_2026(def: &str, value: &Value) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/mcp-spec/2026-07-28/schema.json");
-    let root: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("2026 schema"))
-        .expect("schema JSON");
-    let schema = json!({
-        "$schema": root["$schema"],
-        "$defs": root["$defs"],
-        "$ref": format!("#/$defs/{def}"),
-    });
-    let validator = jsonschema::validator_for(&schema).expect("compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(value)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{def} does not validate: {errors:?}\n{value}"
-    );
 }
 
 fn tasked(name: &str) -> Tool {

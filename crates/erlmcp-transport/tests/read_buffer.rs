@@ -8,11 +8,28 @@ use std::time::Duration;
 
 use common::{bounded, frame, next_message, padded_frame};
 use erlmcp_transport::{
-    Frame, FrameReader, FrameWriter, TcpAcceptor, TcpTransport, Transport, memory_pair,
+    DEFAULT_READ_CAPACITY, Frame, FrameReader, FrameWriter, StreamReader, StreamTransport,
+    TcpAcceptor, TcpTransport, Transport, TransportInfo, TransportKind, memory_pair,
 };
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWriteExt, DuplexStream, ReadHalf};
 
 const MAX: usize = 64 * 1024;
+
+/// A raw byte writer (`pipe_bytes` of pipe) and the reading half of a stream transport
+/// on its other end, refusing frames over `max_frame`.
+fn raw_writer_and_reader(
+    pipe_bytes: usize,
+    max_frame: usize,
+    read_capacity: usize,
+) -> (DuplexStream, StreamReader<ReadHalf<DuplexStream>>) {
+    let (client, server) = tokio::io::duplex(pipe_bytes);
+    let info = TransportInfo::new(TransportKind::Memory, "test", max_frame);
+    let (reader, _writer) =
+        StreamTransport::new(tokio::io::split(server).0, tokio::io::sink(), info)
+            .with_read_capacity(read_capacity)
+            .split();
+    (client, reader)
+}
 
 /// Lets `reader` poll until it would block (it must: nothing more is coming), then gives
 /// the reader back.
@@ -64,18 +81,7 @@ async fn an_idle_memory_connection_holds_no_read_buffer() {
 #[tokio::test]
 async fn a_half_read_frame_keeps_the_buffer_until_it_completes() {
     bounded(async {
-        let (client, server) = tokio::io::duplex(4096);
-        let (mut b_rx, _b_tx) = erlmcp_transport::StreamTransport::new(
-            tokio::io::split(server).0,
-            tokio::io::sink(),
-            erlmcp_transport::TransportInfo::new(
-                erlmcp_transport::TransportKind::Memory,
-                "test",
-                MAX,
-            ),
-        )
-        .split();
-        let mut client = client;
+        let (mut client, mut b_rx) = raw_writer_and_reader(4096, MAX, DEFAULT_READ_CAPACITY);
         let whole = padded_frame(9, 3000);
         let (head, tail) = whole.split_at(1700);
         client.write_all(head).await.expect("writes the head");
@@ -116,19 +122,7 @@ async fn frames_many_times_the_buffer_grow_it_and_are_then_released() {
 #[tokio::test]
 async fn oversized_lines_while_idle_releases_are_still_discarded_whole() {
     bounded(async {
-        let (client, server) = tokio::io::duplex(1024);
-        let (mut b_rx, _b_tx) = erlmcp_transport::StreamTransport::new(
-            tokio::io::split(server).0,
-            tokio::io::sink(),
-            erlmcp_transport::TransportInfo::new(
-                erlmcp_transport::TransportKind::Memory,
-                "test",
-                1000,
-            ),
-        )
-        .with_read_capacity(256)
-        .split();
-        let mut client = client;
+        let (mut client, mut b_rx) = raw_writer_and_reader(1024, 1000, 256);
         // 3,000 bytes with no newline, in pieces, with idle gaps: the reader is in its
         // discarding state with an empty buffer between the pieces.
         for _ in 0..3 {

@@ -35,7 +35,11 @@ fn no_arguments() -> JsonObject {
 }
 
 /// An elicitation form with one required field of `kind` (`string`, `boolean`).
-fn form(message: &str, field: &str, kind: &str) -> Result<ElicitRequestParams, HandlerError> {
+pub(crate) fn form(
+    message: &str,
+    field: &str,
+    kind: &str,
+) -> Result<ElicitRequestParams, HandlerError> {
     serde_json::from_value(json!({
         "message": message,
         "requestedSchema": {

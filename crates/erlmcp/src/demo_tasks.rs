@@ -17,11 +17,13 @@
 use std::time::Duration;
 
 use erlmcp_codec::schema::{
-    CallToolResult, ElicitAction, ElicitRequestParams, ElicitResult, ElicitValue, JsonObject,
-    TaskSupport, Tool, ToolExecution,
+    CallToolResult, ElicitAction, ElicitResult, ElicitValue, JsonObject, TaskSupport, Tool,
+    ToolExecution,
 };
 use erlmcp_protocol::{HandlerError, ServerBuilder};
 use serde_json::{Value, json};
+
+use crate::demo_input_required::form;
 
 fn schema(value: Value) -> JsonObject {
     match value {
@@ -36,19 +38,6 @@ fn with_support(mut tool: Tool, support: TaskSupport) -> Tool {
         ..ToolExecution::default()
     });
     tool
-}
-
-fn form(message: &str, field: &str, kind: &str) -> Result<ElicitRequestParams, HandlerError> {
-    serde_json::from_value(json!({
-        "mode": "form",
-        "message": message,
-        "requestedSchema": {
-            "type": "object",
-            "properties": { field: { "type": kind } },
-            "required": [field],
-        },
-    }))
-    .map_err(|e| HandlerError::internal(e.to_string()))
 }
 
 /// The accepted answer's `field`, as text (`None` unless accepted).

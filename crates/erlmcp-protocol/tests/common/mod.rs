@@ -2,6 +2,7 @@
 //! send exactly the bytes they want and see exactly what the engine answers.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use std::path::Path;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -156,4 +157,26 @@ pub fn object_schema(properties: Value, required: &[&str]) -> serde_json::Map<St
         .as_object()
         .unwrap()
         .clone()
+}
+
+/// Validates `value` against definition `def` of the official 2026-07-28 schema.
+pub fn validate_2026(def: &str, value: &Value) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/mcp-spec/2026-07-28/schema.json");
+    let root: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("2026 schema"))
+        .expect("schema JSON");
+    let schema = json!({
+        "$schema": root["$schema"],
+        "$defs": root["$defs"],
+        "$ref": format!("#/$defs/{def}"),
+    });
+    let validator = jsonschema::validator_for(&schema).expect("compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{def} does not validate: {errors:?}\n{value}"
+    );
 }
