@@ -57,6 +57,10 @@ pub fn run(ws: &Workspace, sizes: Sizes) -> anyhow::Result<()> {
         scale_tcp_sessions,
         fuzz_seconds,
     } = sizes;
+    // Captured before anything runs: the run itself rewrites tracked files under
+    // `evidence/`, so `git_dirty` read at the end would always be true. Read here it says
+    // whether the sources this run measured had uncommitted changes.
+    let environment = Environment::capture(&ws.root, &codec_backend(ws)?);
     let figures = TestFigures {
         supervision: ws.out_dir().join("supervision.json"),
         lifecycle: ws.out_dir().join("lifecycle.json"),
@@ -83,7 +87,7 @@ pub fn run(ws: &Workspace, sizes: Sizes) -> anyhow::Result<()> {
     };
     let sbom = sbom::run(ws, &ws.evidence_dir().join("sbom.cdx.json"))?;
 
-    let mut bundle = Bundle::new(Environment::capture(&ws.root, &codec_backend(ws)?));
+    let mut bundle = Bundle::new(environment);
     bundle.tests = tests;
     bundle.throughput = throughput;
     if let Some(report) = &fuzz {
