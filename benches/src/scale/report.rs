@@ -416,6 +416,19 @@ fn tick_step(max: f64) -> f64 {
         .unwrap_or(10.0 * magnitude)
 }
 
+/// A tick's label with as many decimals as the step needs (2.5 → "7.5", not "8").
+fn tick_label(y: f64, step: f64) -> String {
+    let mut decimals = 0usize;
+    while decimals < 3 {
+        let scaled = step * 10f64.powi(decimals as i32);
+        if (scaled - scaled.round()).abs() < 1e-6 {
+            break;
+        }
+        decimals += 1;
+    }
+    format!("{y:.decimals$}")
+}
+
 fn sessions_label(x: f64) -> String {
     if x >= 1000.0 {
         format!("{:.0}K", x / 1000.0)
@@ -475,11 +488,7 @@ fn panel(
             .draw_series(LineSeries::new(vec![(x_min, y), (x_max, y)], grey))
             .map_err(|e| err(&e))?;
         let (px, py) = chart.backend_coord(&(x_min, y));
-        let label = if step < 1.0 {
-            format!("{y:.1}")
-        } else {
-            format!("{y:.0}")
-        };
+        let label = tick_label(y, step);
         text.draw(area, (px - 6, py - 7), &label, 13.0, black, Anchor::Right);
         y += step;
     }
@@ -682,4 +691,21 @@ pub fn plot(report: &ScaleReport, path: &Path) -> anyhow::Result<bool> {
     root.present()
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(text.font.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{tick_label, tick_step};
+
+    #[test]
+    fn tick_labels_carry_the_decimals_their_step_needs() {
+        // A 10 KiB axis steps by 2.5: its ticks must read 2.5 and 7.5, not 2 and 8
+        // (the 8 KiB goal line would then sit above the "8" tick).
+        assert_eq!(tick_step(12.0), 2.5);
+        assert_eq!(tick_label(7.5, 2.5), "7.5");
+        assert_eq!(tick_label(5.0, 2.5), "5.0");
+        assert_eq!(tick_label(500.0, 100.0), "500");
+        assert_eq!(tick_label(0.75, 0.25), "0.75");
+        assert_eq!(tick_label(0.4, 0.2), "0.4");
+    }
 }
