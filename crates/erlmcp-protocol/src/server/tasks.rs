@@ -78,6 +78,29 @@ struct TaskEntry {
     input: Option<Arc<TaskInput>>,
 }
 
+impl TaskEntry {
+    /// Sets a new status (the caller checked it is a move out of a non-terminal one):
+    /// message, `lastUpdatedAt`, the watchers; a terminal status releases the handler.
+    fn move_to(&mut self, status: TaskStatus, message: Option<String>) {
+        self.task.status = status;
+        self.task.status_message = message;
+        self.task.last_updated_at = now_iso8601();
+        if status.is_terminal() {
+            self.handler = None;
+        }
+        self.status.send_replace(status);
+    }
+}
+
+/// `input_required` while the handler waits on the client, `working` otherwise.
+fn input_status(waiting: bool) -> TaskStatus {
+    if waiting {
+        TaskStatus::InputRequired
+    } else {
+        TaskStatus::Working
+    }
+}
+
 impl Drop for TaskEntry {
     fn drop(&mut self) {
         // A dropped task stops its handler and its timer: nothing outlives the entry.
@@ -246,36 +269,26 @@ impl TaskStore {
         if entry.task.status.is_terminal() || entry.task.status == status {
             return None;
         }
-        entry.task.status = status;
-        entry.task.status_message = message;
-        entry.task.last_updated_at = now_iso8601();
-        if status.is_terminal() {
-            entry.handler = None;
-        }
-        entry.status.send_replace(status);
+        entry.move_to(status, message);
         Some(entry.task.clone())
     }
 
     /// A 2026 task's outstanding input changed: `input_required` while some is
-    /// outstanding, `working` once none is; `lastUpdatedAt` moves either way. `None`
-    /// for a terminal or unknown task. The caller announces the returned task.
+    /// outstanding, `working` once none is; `lastUpdatedAt` moves either way (the
+    /// outstanding requests changed even when the status did not). `None` for a
+    /// terminal or unknown task. The caller announces the returned task.
     pub(crate) fn settle_input(&self, task_id: &str, outstanding: bool) -> Option<Task> {
-        let status = if outstanding {
-            TaskStatus::InputRequired
-        } else {
-            TaskStatus::Working
-        };
+        let status = input_status(outstanding);
         let mut tasks = self.tasks.lock();
         let entry = tasks.get_mut(task_id)?;
         if entry.task.status.is_terminal() {
             return None;
         }
-        if entry.task.status != status {
-            entry.task.status = status;
-            entry.task.status_message = None;
-            entry.status.send_replace(status);
+        if entry.task.status == status {
+            entry.task.last_updated_at = now_iso8601();
+        } else {
+            entry.move_to(status, None);
         }
-        entry.task.last_updated_at = now_iso8601();
         Some(entry.task.clone())
     }
 
@@ -291,12 +304,7 @@ impl TaskStore {
 
     /// The handler is waiting on the client (`input_required`) or working again.
     pub(crate) fn set_waiting_for_input(&self, task_id: &str, waiting: bool) {
-        let status = if waiting {
-            TaskStatus::InputRequired
-        } else {
-            TaskStatus::Working
-        };
-        self.transition(task_id, status, None);
+        self.transition(task_id, input_status(waiting), None);
     }
 
     /// Records the handler's outcome: `completed`, or `failed` for JSON-RPC errors and

@@ -42,8 +42,9 @@ use crate::server::tasks::TaskStore;
 /// A task, its outcome (once it has one) and its outstanding asks.
 pub(crate) type View = (Task, Option<Result<Value, ErrorObject>>, InputRequests);
 
-/// One outstanding ask: what the client is shown, and where its answer goes.
+/// One outstanding ask: its method, what the client is shown, and where its answer goes.
 struct Pending {
+    method: &'static str,
     request: InputRequest,
     reply: oneshot::Sender<Value>,
 }
@@ -160,8 +161,16 @@ impl TaskInput {
             if !exchange.used.insert(key.clone()) {
                 return Err(RequestError::DuplicateInputKey(key));
             }
-            let request = InputRequest::new(method_of(capability), Some(params));
-            exchange.outstanding.insert(key, Pending { request, reply });
+            let method = method_of(capability);
+            let request = InputRequest::new(method, Some(params));
+            exchange.outstanding.insert(
+                key,
+                Pending {
+                    method,
+                    request,
+                    reply,
+                },
+            );
             self.settle(exchange);
         }
         let answer = answer.await.map_err(|_| {
@@ -180,11 +189,11 @@ impl TaskInput {
         let mut exchange = self.exchange.lock();
         for (key, answer) in &responses {
             if let Some(pending) = exchange.outstanding.get(key)
-                && !fits(&pending.request.method, answer)
+                && !fits(pending.method, answer)
             {
                 return Err(ResponseError::WrongShape {
                     key: key.clone(),
-                    expected: method_static(&pending.request.method),
+                    expected: pending.method,
                 });
             }
         }
@@ -211,14 +220,5 @@ impl TaskInput {
     /// Drops every outstanding ask (the task was cancelled).
     pub(crate) fn close(&self) {
         self.exchange.lock().outstanding.clear();
-    }
-}
-
-/// The `&'static` name of one of the three input methods.
-fn method_static(method: &str) -> &'static str {
-    match method {
-        methods::SAMPLING_CREATE_MESSAGE => methods::SAMPLING_CREATE_MESSAGE,
-        methods::ELICITATION_CREATE => methods::ELICITATION_CREATE,
-        _ => methods::ROOTS_LIST,
     }
 }
